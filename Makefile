@@ -1,0 +1,28 @@
+# The two commands a newcomer needs: `make run` (a world to join) and `make test`.
+SHELL := /bin/bash
+.PHONY: run test build install bench clean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci
+
+install: node_modules/.package-lock.json
+
+build/flux.wasm: wasm/assembly/index.ts wasm/asconfig.json node_modules/.package-lock.json
+	npm run -s build:wasm
+
+build: build/flux.wasm
+
+# A private Prosody, the component and an embedded database; prints how to connect.
+run: build
+	bin/flux demo
+
+# Every spec: unit, property and end-to-end (real Prosody, real PostgreSQL when DATABASE_URL is set).
+test: build
+	npx tsc --noEmit -p .
+	npx mocha
+
+bench: build
+	npm run -s bench
+
+clean:
+	rm -rf build data .flux

@@ -1,0 +1,57 @@
+// Actuation (DESIGN §3 stage 6): one transaction per batch. The fence bumps the
+// room's version only if nobody else did since we loaded it; then the planned
+// upserts and the command-log row. Effects are the caller's to send, after this
+// resolves (after COMMIT), never before.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/index.ts';
+import { FluxError } from '../errors.ts';
+import type { Statement } from '../planning/index.ts';
+
+/** Another writer owns the room: this instance must stop serving it and reload. */
+export class FenceError extends FluxError {
+  override name = 'FenceError';
+  constructor(roomId: string, version: number) {
+    super('conflict', `room ${roomId} is no longer at version ${version}: another instance wrote it`);
+  }
+}
+
+export interface BatchRecord {
+  readonly roomId: string;
+  /** The committed version this batch builds on; it commits as version + 1. */
+  readonly version: number;
+  readonly statements: readonly Statement[];
+  /** The batch's commands as the command log keeps them (enough to replay). */
+  readonly log: unknown[];
+}
+
+export type Outcome = { readonly committed: true; readonly batchId: string } | { readonly committed: false; readonly error: Error };
+
+export async function commitBatch(db: Db, batch: BatchRecord, batchId = randomUUID()): Promise<Outcome> {
+  try {
+    await db.transaction(async (tx) => {
+      const fence = await tx.query(
+        'UPDATE rooms SET version = version + 1, last_batch = $3 WHERE id = $1 AND version = $2',
+        [batch.roomId, batch.version, batchId]);
+      if (fence.rowCount !== 1) throw new FenceError(batch.roomId, batch.version);
+      for (const s of batch.statements) await tx.query(s.text, s.values);
+      await tx.query(
+        'INSERT INTO command_log (room_id, version, batch_id, commands) VALUES ($1, $2, $3, $4)',
+        [batch.roomId, batch.version + 1, batchId, JSON.stringify(batch.log)]);
+    });
+    return { committed: true, batchId };
+  } catch (err) {
+    if (err instanceof FenceError) return { committed: false, error: err };
+    // The connection may have died during COMMIT: the database knows whether it happened.
+    if (await committedAnyway(db, batch.roomId, batchId)) return { committed: true, batchId };
+    return { committed: false, error: err as Error };
+  }
+}
+
+async function committedAnyway(db: Db, roomId: string, batchId: string): Promise<boolean> {
+  try {
+    const r = await db.query<{ last_batch: string | null }>('SELECT last_batch FROM rooms WHERE id = $1', [roomId]);
+    return r.rows[0]?.last_batch === batchId;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,68 @@
+// Batcher (DESIGN §3 stage 2): one bounded queue per room. A batch closes when the
+// tick since its first command passes or when it holds batchMax commands; batches
+// of one queue run strictly one after another.
+import { assert } from '../assert.ts';
+
+export interface BatcherOptions<T> {
+  readonly tickMs: number;
+  readonly batchMax: number;
+  readonly queueMax: number;
+  readonly process: (batch: T[]) => Promise<void>;
+}
+
+export class Batcher<T> {
+  private readonly queue: T[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly options: BatcherOptions<T>) {
+    assert(options.batchMax >= 1 && options.batchMax <= options.queueMax, 'a batch fits the queue');
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** False when the queue is full: the caller must refuse the command with a reply. */
+  submit(item: T): boolean {
+    if (this.queue.length >= this.options.queueMax) return false;
+    this.queue.push(item);
+    this.schedule();
+    return true;
+  }
+
+  /** Closes the open batch now and resolves when the queue is empty and idle. */
+  async drain(): Promise<void> {
+    this.clearTimer();
+    while (this.running || this.queue.length > 0) {
+      if (this.running) await this.running;
+      else this.start();
+    }
+  }
+
+  /** Cancels the tick; queued commands stay queued until drain(). */
+  stop(): void {
+    this.clearTimer();
+  }
+
+  private schedule(): void {
+    if (this.running) return;
+    if (this.queue.length >= this.options.batchMax) this.start();
+    else if (this.timer === null) this.timer = setTimeout(() => this.start(), this.options.tickMs);
+  }
+
+  private start(): void {
+    this.clearTimer();
+    if (this.running || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.options.batchMax);
+    this.running = this.options.process(batch).finally(() => {
+      this.running = null;
+      if (this.queue.length > 0) this.schedule();
+    });
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,146 @@
+// Operator configuration (DESIGN §2): config/default.json, overridden by the
+// environment. Validation happens before anything connects; a ConfigError is
+// reported by the CLI as one line with exit code 2.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.ts';
+import {
+  BATCH_COMMANDS_MAX, BODY_BYTES_MAX, OCCUPANTS_MAX,
+} from '../constants.ts';
+
+export type EngineName = 'wasm' | 'js';
+export const ENGINE_NAMES: readonly EngineName[] = ['wasm', 'js'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  readonly xmppService: string;
+  readonly xmppDomain: string;
+  readonly xmppSecret: string;
+  /** Empty: use the embedded database in dataDir. */
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  readonly tickMs: number;
+  readonly batchCommandsMax: number;
+  readonly engine: EngineName;
+  readonly logLevel: LogLevel;
+  readonly commandsPerS: number;
+  readonly bodyBytesMax: number;
+  readonly occupantsMax: number;
+  readonly worldsDir: string;
+}
+
+/** Environment variable -> config key (DESIGN §2). */
+const ENV_KEYS: Record<string, keyof Config> = {
+  FLUX_XMPP_SERVICE: 'xmppService',
+  FLUX_XMPP_DOMAIN: 'xmppDomain',
+  FLUX_XMPP_SECRET: 'xmppSecret',
+  DATABASE_URL: 'databaseUrl',
+  FLUX_DATA_DIR: 'dataDir',
+  FLUX_TICK_MS: 'tickMs',
+  FLUX_BATCH_MAX: 'batchCommandsMax',
+  FLUX_ENGINE: 'engine',
+  LOG_LEVEL: 'logLevel',
+  FLUX_COMMANDS_PER_S: 'commandsPerS',
+  FLUX_BODY_BYTES_MAX: 'bodyBytesMax',
+  FLUX_OCCUPANTS_MAX: 'occupantsMax',
+  FLUX_WORLDS_DIR: 'worldsDir',
+};
+
+export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export function readDefaults(file = path.join(ROOT_DIR, 'config/default.json')): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Merge defaults with the environment and validate; throws ConfigError naming the setting. */
+export function loadConfig(env: NodeJS.ProcessEnv, defaults = readDefaults()): Config {
+  const raw: Record<string, unknown> = { ...defaults };
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const config: Config = {
+    xmppService: serviceUrl(raw.xmppService, 'FLUX_XMPP_SERVICE'),
+    xmppDomain: domain(raw.xmppDomain, 'FLUX_XMPP_DOMAIN'),
+    xmppSecret: text(raw.xmppSecret, 'FLUX_XMPP_SECRET'),
+    databaseUrl: databaseUrl(raw.databaseUrl),
+    dataDir: text(raw.dataDir, 'FLUX_DATA_DIR'),
+    tickMs: integer(raw.tickMs, 'FLUX_TICK_MS', 1, 60000),
+    batchCommandsMax: integer(raw.batchCommandsMax, 'FLUX_BATCH_MAX', 1, BATCH_COMMANDS_MAX),
+    engine: oneOf(raw.engine, 'FLUX_ENGINE', ENGINE_NAMES),
+    logLevel: oneOf(raw.logLevel, 'LOG_LEVEL', LOG_LEVELS),
+    commandsPerS: integer(raw.commandsPerS, 'FLUX_COMMANDS_PER_S', 1, 100000),
+    bodyBytesMax: integer(raw.bodyBytesMax, 'FLUX_BODY_BYTES_MAX', 16, BODY_BYTES_MAX),
+    occupantsMax: integer(raw.occupantsMax, 'FLUX_OCCUPANTS_MAX', 1, OCCUPANTS_MAX),
+    worldsDir: text(raw.worldsDir, 'FLUX_WORLDS_DIR'),
+  };
+  if (config.dataDir === '' && config.databaseUrl === '') {
+    throw new ConfigError('FLUX_DATA_DIR must be set when DATABASE_URL is not');
+  }
+  return config;
+}
+
+/** serve needs the shared secret; migrate does not. */
+export function requireSecret(config: Config): void {
+  if (config.xmppSecret === '') {
+    throw new ConfigError('FLUX_XMPP_SECRET is empty: set the component secret the XMPP server expects');
+  }
+}
+
+function text(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw new ConfigError(`${name} must be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function integer(value: unknown, name: string, min: number, max: number): number {
+  const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+function serviceUrl(value: unknown, name: string): string {
+  const s = text(value, name);
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new ConfigError(`${name} must look like xmpp://host:5347, got ${JSON.stringify(s)}`);
+  }
+  if (url.protocol !== 'xmpp:' || url.hostname === '' || url.port === '') {
+    throw new ConfigError(`${name} must look like xmpp://host:5347, got ${JSON.stringify(s)}`);
+  }
+  return s;
+}
+
+function domain(value: unknown, name: string): string {
+  const s = text(value, name);
+  // RFC 7622 domainpart: labels of letters, digits and hyphens (IDNs as A-labels).
+  if (!/^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)*$/i.test(s)) {
+    throw new ConfigError(`${name} must be a domain name like game.example.org, got ${JSON.stringify(s)}`);
+  }
+  return s.toLowerCase();
+}
+
+function databaseUrl(value: unknown): string {
+  const s = text(value, 'DATABASE_URL');
+  if (s === '') return s;
+  if (!/^postgres(ql)?:\/\//.test(s)) {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got ${JSON.stringify(s)}`);
+  }
+  return s;
+}

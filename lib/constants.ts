@@ -1,0 +1,49 @@
+// Every limit Flux enforces, with its unit last (STYLE.md §2-3). Limits an operator
+// may need to move are defaults here and overridable through config (DESIGN §2).
+import { assert } from './assert.ts';
+
+/** Default batch tick: a room's open batch closes this long after its first command. */
+export const TICK_MS_DEFAULT = 50;
+/** Default and hard cap of commands per batch. */
+export const BATCH_COMMANDS_DEFAULT = 256;
+export const BATCH_COMMANDS_MAX = 4096;
+/** Commands waiting in one room's queue beyond the open batch; more are refused. */
+export const ROOM_QUEUE_COMMANDS_MAX = 8192;
+
+/** Message body size accepted from a player, in UTF-8 bytes. */
+export const BODY_BYTES_DEFAULT = 1024;
+export const BODY_BYTES_MAX = 65536;
+/** Whole incoming stanza size; xmpp.js parses before we see it, so this is checked on the serialized element. */
+export const STANZA_BYTES_MAX = 131072;
+/** Nick length in characters (XEP-0045 leaves it to the service). */
+export const NICK_CHARS_MAX = 32;
+
+/** Token bucket per occupant. */
+export const COMMANDS_PER_S_DEFAULT = 10;
+export const COMMANDS_BURST_DEFAULT = 20;
+
+/** Occupants (joined players) per room and characters (ever joined) per room. */
+export const OCCUPANTS_DEFAULT = 500;
+export const OCCUPANTS_MAX = 10000;
+export const CHARACTERS_PER_ROOM_MAX = 65536;
+/** Locations per world. */
+export const LOCATIONS_PER_ROOM_MAX = 65536;
+/** Rooms served by one instance. */
+export const ROOMS_MAX = 1024;
+/** Sessions (resources) one occupant may join with. */
+export const SESSIONS_PER_OCCUPANT_MAX = 16;
+
+/** Actuation: retries of a failed batch transaction before its commands are refused. */
+export const ACTUATION_RETRIES_MAX = 3;
+/** Shutdown: time allowed to commit open batches before exiting anyway. */
+export const SHUTDOWN_MS_MAX = 10000;
+/** Database pool size for the pg adapter. */
+export const DB_POOL_CONNECTIONS_MAX = 8;
+
+/** WASM linear memory ceiling (64 KiB pages): 1 GiB. */
+export const WASM_PAGES_MAX = 16384;
+
+assert(BATCH_COMMANDS_DEFAULT <= BATCH_COMMANDS_MAX, 'default batch within cap');
+assert(BATCH_COMMANDS_MAX <= ROOM_QUEUE_COMMANDS_MAX, 'a full batch fits the queue');
+assert(BODY_BYTES_MAX < STANZA_BYTES_MAX, 'a maximal body fits a stanza');
+assert(OCCUPANTS_DEFAULT <= OCCUPANTS_MAX && OCCUPANTS_MAX <= CHARACTERS_PER_ROOM_MAX, 'occupants are characters');

@@ -1,0 +1,79 @@
+// `flux demo` / `make run`: a private Prosody, the component on the embedded
+// database (or DATABASE_URL), two demo accounts, and how to connect.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.ts';
+import type { Clock } from '../negotiation/index.ts';
+import { startService } from '../service.ts';
+import { untilSignal } from '../cli/signals.ts';
+import { freePort, prosodyBinary, startPrivateProsody } from './prosody.ts';
+
+export const DEMO_DIR = '.flux/demo';
+const PREFERRED_C2S_PORT = 5222;
+export const DEMO_ACCOUNTS = ['alice', 'bob'] as const;
+
+export async function runDemo(config: Config, log: Logger, clock: Clock): Promise<number> {
+  if (!ensureProsody()) return 1;
+  const secret = randomBytes(18).toString('base64url');
+  const c2sPort = (await portFree(PREFERRED_C2S_PORT)) ? PREFERRED_C2S_PORT : await freePort();
+  const prosody = await startPrivateProsody({
+    dir: path.resolve(config.dataDir, '..', DEMO_DIR), componentDomain: config.xmppDomain, componentSecret: secret, c2sPort,
+  });
+  const passwords = Object.fromEntries(DEMO_ACCOUNTS.map((user) => [user, randomBytes(6).toString('hex')]));
+  for (const user of DEMO_ACCOUNTS) await prosody.registerUser(user, passwords[user]!);
+  const service = await startService({
+    config: { ...config, xmppService: `xmpp://127.0.0.1:${prosody.componentPort}`, xmppSecret: secret },
+    log, clock,
+  }).catch(async (err: Error) => {
+    await prosody.stop();
+    throw err;
+  });
+  const room = [...service.rooms.keys()][0] ?? 'realm';
+  process.stdout.write(howToConnect(prosody.host, prosody.c2sPort, passwords, `${room}@${config.xmppDomain}`));
+  await untilSignal();
+  await service.stop();
+  await prosody.stop();
+  return 0;
+}
+
+function howToConnect(host: string, port: number, passwords: Record<string, string>, roomJid: string): string {
+  const accounts = Object.entries(passwords).map(([u, p]) => `    ${u}@${host}   password ${p}`).join('\n');
+  return `
+Flux is running. Connect now with any XMPP client:
+  server ${host} (127.0.0.1), port ${port}, no TLS (this private server listens on 127.0.0.1 only)
+  accounts:
+${accounts}
+  then join the group chat ${roomJid} with any nick and type: look, n, say hello, who, help
+
+  Profanity: /connect alice@${host} server 127.0.0.1 port ${port} tls disable
+             /join ${roomJid} nick Alice
+  Gajim:     add account, Advanced: host 127.0.0.1 port ${port}, connection type "plain";
+             then Join Group Chat ${roomJid}
+  Dino:      needs TLS, so use Gajim or Profanity for this local demo.
+
+Ctrl-C stops the world and the private server.
+`;
+}
+
+/** Installs Prosody from Debian's package when we are root; otherwise says how. */
+function ensureProsody(): boolean {
+  if (prosodyBinary()) return true;
+  if (process.getuid?.() === 0) {
+    process.stdout.write('Installing Prosody (Debian package)...\n');
+    execFileSync('apt-get', ['install', '-y', 'prosody'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return prosodyBinary() !== null;
+  }
+  process.stderr.write('flux demo needs Prosody: sudo apt-get install -y prosody\n');
+  return false;
+}
+
+async function portFree(port: number): Promise<boolean> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}

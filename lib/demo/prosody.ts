@@ -1,0 +1,428 @@
+// A private, throwaway Prosody (0.12) for the demo command and end-to-end specs.
+// Everything it writes (config, data, logs, pidfile) stays in the folder the caller
+// gives; the system configuration in /etc/prosody is never read or touched.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+
+/** Bound on waiting for both ports to accept connections after spawning. */
+export const STARTUP_MS_MAX = 15000;
+/** Bound on a graceful SIGTERM shutdown before SIGKILL. */
+export const STOP_MS_MAX = 5000;
+/** Bound on one prosodyctl run (it reads the config and writes one account file). */
+export const PROSODYCTL_MS_MAX = 10000;
+const POLL_MS = 50;
+const PROBE_MS_MAX = 500;
+const LOG_TAIL_LINES = 40;
+const LOOPBACK = '127.0.0.1';
+/** Prosody 0.12 keeps running when a bind fails, so the log is the only place to see it. */
+const BIND_FAILURE_MARK = 'Failed to open server port';
+
+export interface PrivateProsodyOptions {
+  /** Private folder: config, data, logs and pidfile go here (created if missing). */
+  dir: string;
+  /** XEP-0114 component domain, e.g. 'game.localhost'. */
+  componentDomain: string;
+  componentSecret: string;
+  /** The virtual host users live on; default 'localhost'. */
+  host?: string;
+  /** Default: a free port on 127.0.0.1. */
+  c2sPort?: number;
+  /** Default: a free port on 127.0.0.1. */
+  componentPort?: number;
+  /** Log every stanza (Prosody debug level) into prosody.log; default false (info). */
+  verbose?: boolean;
+}
+
+export interface PrivateProsody {
+  readonly host: string;
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+  readonly dir: string;
+  /** Creates the account, or overwrites its password if it exists. */
+  registerUser(user: string, password: string): Promise<void>;
+  /** SIGTERM, wait for exit (SIGKILL after STOP_MS_MAX); idempotent. */
+  stop(): Promise<void>;
+  /** stop() then start again on the same ports and data. */
+  restart(): Promise<void>;
+}
+
+interface Paths {
+  readonly config: string;
+  readonly data: string;
+  readonly certs: string;
+  readonly log: string;
+  readonly stdout: string;
+  readonly pid: string;
+}
+
+interface Settings {
+  readonly host: string;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly verbose: boolean;
+}
+
+/** Path of the prosody executable on PATH, or null if Prosody is not installed. */
+export function prosodyBinary(): string | null {
+  return findOnPath('prosody');
+}
+
+/** Binds 127.0.0.1:0 and returns the port the kernel chose (free at that moment). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, LOOPBACK);
+  await once(server, 'listening');
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('freePort: no TCP address');
+  return address.port;
+}
+
+export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<PrivateProsody> {
+  const binary = prosodyBinary();
+  if (binary === null) throw new Error('Prosody is not installed: no "prosody" executable on PATH');
+  const ctl = prosodyctlBinary(binary);
+  if (ctl === null) throw new Error(`prosodyctl not found next to ${binary} nor on PATH`);
+  const dir = path.resolve(opts.dir);
+  const settings: Settings = {
+    host: opts.host ?? 'localhost',
+    componentDomain: opts.componentDomain,
+    componentSecret: opts.componentSecret,
+    c2sPort: checkPort(opts.c2sPort ?? (await freePort()), 'c2sPort'),
+    componentPort: checkPort(opts.componentPort ?? (await freePort()), 'componentPort'),
+    verbose: opts.verbose ?? false,
+  };
+  if (settings.c2sPort === settings.componentPort) throw new Error('c2sPort and componentPort must differ');
+  const paths = pathsIn(dir);
+  await mkdir(paths.data, { recursive: true });
+  await mkdir(paths.certs, { recursive: true });
+  await writeFile(paths.config, renderConfig(settings, paths));
+  const server = new PrivateProsodyServer(binary, ctl, dir, paths, settings);
+  await server.start();
+  return server;
+}
+
+class PrivateProsodyServer implements PrivateProsody {
+  readonly host: string;
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+  #child: ChildProcess | null = null;
+  #stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly binary: string,
+    private readonly ctl: string,
+    readonly dir: string,
+    private readonly paths: Paths,
+    settings: Settings,
+  ) {
+    this.host = settings.host;
+    this.c2sPort = settings.c2sPort;
+    this.componentPort = settings.componentPort;
+    this.componentDomain = settings.componentDomain;
+    this.componentSecret = settings.componentSecret;
+  }
+
+  async start(): Promise<void> {
+    if (this.#child !== null && isRunning(this.#child)) throw new Error('Prosody is already running');
+    const offsets = { log: await sizeOf(this.paths.log), stdout: await sizeOf(this.paths.stdout) };
+    const child = await spawnProsody(this.binary, this.paths);
+    this.#child = child;
+    this.#stopping = null;
+    try {
+      const ports = { c2s: this.c2sPort, component: this.componentPort };
+      await waitUntilListening(child, ports, this.paths, offsets);
+    } catch (err) {
+      await terminate(child);
+      const tail = await logTail(this.paths, offsets);
+      throw new Error(`private Prosody did not start: ${(err as Error).message}\n${tail}`);
+    }
+  }
+
+  stop(): Promise<void> {
+    if (this.#child === null) return Promise.resolve();
+    // Concurrent callers share one shutdown instead of signalling twice.
+    this.#stopping ??= terminate(this.#child);
+    return this.#stopping;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async registerUser(user: string, password: string): Promise<void> {
+    // The password travels on the command line: acceptable for throwaway local accounts only.
+    const args = ['--config', this.paths.config, 'register', user, this.host, password];
+    await runProsodyctl(this.ctl, args, this.dir);
+  }
+}
+
+async function spawnProsody(binary: string, paths: Paths): Promise<ChildProcess> {
+  // Output before logging is configured (config syntax errors, missing Lua modules) goes here.
+  const out = await open(paths.stdout, 'a');
+  try {
+    // -F instead of the config option: `daemonize` is deprecated in 0.12 and only warns.
+    const child = spawn(binary, ['--config', paths.config, '-F'], {
+      cwd: path.dirname(paths.config),
+      stdio: ['ignore', out.fd, out.fd],
+    });
+    killOnNodeExit(child);
+    return child;
+  } finally {
+    await out.close();
+  }
+}
+
+/** A Prosody outliving the test run would hold its ports and confuse the next run. */
+function killOnNodeExit(child: ChildProcess): void {
+  const kill = (): void => {
+    if (isRunning(child)) child.kill('SIGKILL');
+  };
+  process.on('exit', kill);
+  child.once('exit', () => process.removeListener('exit', kill));
+  // A failed spawn (ENOENT, EACCES) emits 'error' and maybe no 'exit'; without a listener it would crash Node.
+  child.once('error', () => process.removeListener('exit', kill));
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null && child.pid !== undefined;
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (!isRunning(child)) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  if (await settlesWithin(exited, STOP_MS_MAX)) return;
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Offsets {
+  readonly log: number;
+  readonly stdout: number;
+}
+
+interface Ports {
+  readonly c2s: number;
+  readonly component: number;
+}
+
+/** Polls until both ports accept TCP; fails early if Prosody exits or reports a failed bind. */
+async function waitUntilListening(
+  child: ChildProcess, ports: Ports, paths: Paths, offsets: Offsets,
+): Promise<void> {
+  const exit = exitDescription(child);
+  const deadline = Date.now() + STARTUP_MS_MAX;
+  while (Date.now() < deadline) {
+    const exited = exit.value();
+    if (exited !== null) throw new Error(exited);
+    const log = await readFrom(paths.log, offsets.log);
+    if (log.includes(BIND_FAILURE_MARK)) throw new Error('a port could not be bound');
+    // The log check guards against a foreign listener that took one of our ports.
+    if (listensOn(log, 'c2s', ports.c2s) && listensOn(log, 'component', ports.component)
+      && (await allAccept([ports.c2s, ports.component]))) return;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`ports ${ports.c2s} and ${ports.component} not listening after ${STARTUP_MS_MAX} ms`);
+}
+
+function listensOn(log: string, service: string, port: number): boolean {
+  const activated = new RegExp(`Activated service '${service}' on [^\\n]*\\[${LOOPBACK}\\]:${port}\\b`);
+  return activated.test(log);
+}
+
+function exitDescription(child: ChildProcess): { value(): string | null } {
+  let description: string | null = null;
+  child.once('exit', (code, signal) => {
+    description = `Prosody exited early (code ${code}, signal ${signal})`;
+  });
+  child.once('error', (err) => {
+    description = `Prosody could not be spawned: ${err.message}`;
+  });
+  // The child may have died (or failed to spawn) before these listeners were attached.
+  const late = (): string | null => (isRunning(child) ? null
+    : `Prosody exited early (code ${child.exitCode}, signal ${child.signalCode}, pid ${child.pid})`);
+  return { value: () => description ?? late() };
+}
+
+async function allAccept(ports: readonly number[]): Promise<boolean> {
+  const results = await Promise.all(ports.map(accepts));
+  return results.every(Boolean);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: LOOPBACK, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(PROBE_MS_MAX, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function runProsodyctl(ctl: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(ctl, args, { cwd, timeout: PROSODYCTL_MS_MAX }, (err, stdout, stderr) => {
+      if (err === null) return resolve();
+      const shown = args.slice(0, -1).join(' '); // not the password
+      reject(new Error(`prosodyctl ${shown} failed: ${err.message}\n${stdout}${stderr}`));
+    });
+  });
+}
+
+/** Lua config for Prosody 0.12: loopback only, no TLS, no s2s, no HTTP. */
+function renderConfig(settings: Settings, paths: Paths): string {
+  const q = luaString;
+  const loopback = `{ ${q(LOOPBACK)} }`;
+  return `-- Generated by Flux (lib/demo/prosody.ts) for a private, throwaway Prosody. Do not edit.
+
+-- Test machines run as root. mod_posix refuses to start as root without this, and
+-- prosodyctl would otherwise switch to the 'prosody' user and lose access to this folder.
+run_as_root = true
+
+pidfile = ${q(paths.pid)}
+data_path = ${q(paths.data)}
+-- An empty folder: there is no TLS here; pointing at it keeps certmanager from complaining.
+certificates = ${q(paths.certs)}
+log = { { levels = { min = ${q(settings.verbose ? 'debug' : 'info')} }, to = "file", filename = ${q(paths.log)} } }
+
+interfaces = ${loopback}
+local_interfaces = ${loopback}
+c2s_interfaces = ${loopback}
+component_interfaces = ${loopback}
+c2s_ports = { ${settings.c2sPort} }
+component_ports = { ${settings.componentPort} }
+c2s_direct_tls_ports = { }
+legacy_ssl_ports = { }
+s2s_ports = { }
+http_ports = { }
+https_ports = { }
+
+-- No "tls": without it Prosody offers no STARTTLS and needs no certificate.
+modules_enabled = { "roster", "saslauth", "disco", "ping" }
+-- No federation; no offline storage, so a message to an absent player is bounced, not kept for later runs.
+modules_disabled = { "s2s", "offline" }
+
+-- Plain text over TCP is acceptable only because every interface above is 127.0.0.1.
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+-- SCRAM-SHA-1 stays on (desktop clients prefer it; package.json pins a synchronous
+-- sasl-scram-sha-1 for xmpp.js 0.13); DIGEST-MD5 is obsolete.
+disable_sasl_mechanisms = { "DIGEST-MD5" }
+authentication = "internal_hashed"
+storage = "internal"
+
+VirtualHost ${q(settings.host)}
+
+Component ${q(settings.componentDomain)}
+  component_secret = ${q(settings.componentSecret)}
+`;
+}
+
+/** A double-quoted Lua string literal; control characters as decimal escapes. */
+function luaString(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (code < 0x20 || code === 0x7f) out += `\\${String(code).padStart(3, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+function pathsIn(dir: string): Paths {
+  return {
+    config: path.join(dir, 'prosody.cfg.lua'),
+    data: path.join(dir, 'data'),
+    certs: path.join(dir, 'certs'),
+    log: path.join(dir, 'prosody.log'),
+    stdout: path.join(dir, 'prosody.stdout.log'),
+    pid: path.join(dir, 'prosody.pid'),
+  };
+}
+
+function checkPort(port: number, name: string): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}: invalid port ${port}`);
+  return port;
+}
+
+/** Only what this start wrote: restart() appends to the same files. */
+async function logTail(paths: Paths, offsets: Offsets): Promise<string> {
+  const log = lastLines(await readFrom(paths.log, offsets.log), LOG_TAIL_LINES);
+  const out = lastLines(await readFrom(paths.stdout, offsets.stdout), LOG_TAIL_LINES);
+  return `--- ${paths.log} (tail) ---\n${log}\n--- ${paths.stdout} (tail) ---\n${out}`;
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}
+
+async function readFrom(file: string, offset: number): Promise<string> {
+  try {
+    return (await readFile(file)).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+function prosodyctlBinary(prosody: string): string | null {
+  const sibling = path.join(path.dirname(prosody), 'prosodyctl');
+  return isExecutable(sibling) ? sibling : findOnPath('prosodyctl');
+}
+
+function findOnPath(name: string): string | null {
+  for (const folder of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (folder === '') continue;
+    const candidate = path.join(folder, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,1 @@
+export { render, exitsLine, type Message, type RenderInput } from './render.ts';

@@ -1,0 +1,24 @@
+import type { CommandKind } from '../engines/protocol.ts';
+
+/** A typed, validated command, ready for a room's batch. `nick` names the acting character. */
+export interface Command {
+  readonly kind: CommandKind;
+  readonly nick: string;
+  /** join: the bare JID the character is bound to. */
+  readonly jid?: string;
+  /** go: index into DIRECTIONS. */
+  readonly direction?: number;
+  /** say: what is said (already checked for size and cleaned of XML-forbidden characters). */
+  readonly text?: string;
+}
+
+/** Where a command came from, so its replies and echo go back to the right session. */
+export interface Origin {
+  readonly from: string;
+  readonly stanzaId?: string;
+}
+
+export interface Submission {
+  readonly command: Command;
+  readonly origin?: Origin;
+}

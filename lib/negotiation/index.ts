@@ -1,0 +1,4 @@
+export type { Command, Origin, Submission } from './command.ts';
+export { parseBody, closestCommand, editDistance, HELP_TEXT, type Parsed } from './parse.ts';
+export { TokenBucket, type Clock } from './rate-limit.ts';
+export { xmlSafe, utf8Bytes } from './text.ts';

@@ -1,0 +1,1 @@
+export { Room, type RoomOptions, type StageTimes } from './room.ts';

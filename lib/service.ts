@@ -1,0 +1,86 @@
+// The running server: database, rooms and the XMPP edge, wired once here.
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config/index.ts';
+import { ROOT_DIR } from './config/index.ts';
+import { openDb, migrate, type Db } from './db/index.ts';
+import { installWorlds } from './world/index.ts';
+import { listRooms, loadRoom } from './contextualization/index.ts';
+import { compileKernel, WasmEngine } from './engines/index.ts';
+import { Room, type StageTimes } from './rooms/index.ts';
+import { XmppEdge } from './xmpp/index.ts';
+import { ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
+import type { Clock } from './negotiation/index.ts';
+
+export interface Service {
+  readonly db: Db;
+  readonly edge: XmppEdge;
+  readonly rooms: ReadonlyMap<string, Room>;
+  /** Stop taking commands, commit open batches, send unavailable presences, disconnect. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly onBatch?: (room: Room, size: number, times: StageTimes) => void;
+}
+
+/** Opens the database (migrated, worlds installed): shared by serve and migrate. */
+export async function prepareDatabase(config: Config, log: Logger): Promise<Db> {
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: path.resolve(config.dataDir), log });
+  const applied = await migrate(db);
+  if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  const worlds = await installWorlds(db, path.resolve(ROOT_DIR, config.worldsDir));
+  if (worlds.installed.length > 0) log.info({ worlds: worlds.installed }, 'worlds installed');
+  return db;
+}
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { config, log } = options;
+  const db = await prepareDatabase(config, log);
+  const edge = new XmppEdge({
+    service: config.xmppService, domain: config.xmppDomain, secret: config.xmppSecret, log, clock: options.clock,
+    limits: { bodyBytesMax: config.bodyBytesMax, commandsPerS: config.commandsPerS, occupantsMax: config.occupantsMax },
+  });
+  const kernel = compileKernel();
+  const rooms = new Map<string, Room>();
+  for (const { id } of (await listRooms(db)).slice(0, ROOMS_MAX)) {
+    const loaded = await loadRoom(db, id);
+    if (!loaded) continue;
+    const room = new Room({
+      db, log: log.child({ room: id }), loaded, engine: new WasmEngine(kernel, loaded.world, config.batchCommandsMax),
+      tickMs: config.tickMs, batchMax: config.batchCommandsMax,
+      deliver: (r, messages, batch) => edge.room(r.id)?.deliver(messages, batch),
+      refuse: (r, batch, reason) => edge.room(r.id)?.refuse(batch, reason),
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+    });
+    rooms.set(id, room);
+    edge.attach(room);
+    leaveStalePlayers(room);
+  }
+  await edge.start();
+  log.info({ rooms: [...rooms.keys()], domain: config.xmppDomain, database: db.kind }, 'serving');
+  return {
+    db, edge, rooms,
+    stop: async () => {
+      edge.closeRooms();
+      const drained = Promise.all([...rooms.values()].map((r) => r.drain()));
+      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_MS_MAX).unref())]);
+      await edge.stop();
+      await db.close();
+    },
+  };
+}
+
+/**
+ * Characters marked present by a run that did not shut down cleanly have no
+ * occupant now: they leave through an ordinary logged command, so a replay of the
+ * command log still rebuilds the state.
+ */
+function leaveStalePlayers(room: Room): void {
+  for (const c of room.projection.characters) {
+    if (c.present) room.submit({ command: { kind: 'leave', nick: c.nick } });
+  }
+}

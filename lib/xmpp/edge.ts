@@ -1,0 +1,131 @@
+// The XMPP edge: one component connection (XEP-0114), stanzas routed to the MUC
+// rooms, the service's own chat and the iq services. The only place that turns
+// errors into stanzas.
+import { jid as parseJid } from '@xmpp/jid';
+import type { Component } from '@xmpp/component';
+import type { Logger } from 'pino';
+import { STANZA_BYTES_MAX } from '../constants.ts';
+import type { Clock } from '../negotiation/index.ts';
+import type { Room } from '../rooms/index.ts';
+import { connectComponent } from './connection.ts';
+import { MucRoom, type MucLimits } from './muc.ts';
+import { registerServiceInfo, type Directory } from './service-info.ts';
+import { errorReply, groupchat, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
+
+export interface EdgeOptions {
+  readonly service: string;
+  readonly domain: string;
+  readonly secret: string;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly limits: MucLimits;
+}
+
+export class XmppEdge implements Directory {
+  readonly domain: string;
+  private readonly xmpp: Component;
+  private readonly mucs = new Map<string, MucRoom>();
+
+  constructor(private readonly options: EdgeOptions) {
+    this.domain = options.domain;
+    this.xmpp = connectComponent({ service: options.service, domain: options.domain, password: options.secret });
+    this.xmpp.on('error', (err) => options.log.warn({ err: err.message }, 'xmpp connection error'));
+    this.xmpp.on('status', (status) => options.log.debug({ status }, 'xmpp status'));
+    this.xmpp.on('online', () => options.log.info({ domain: options.domain }, 'component online'));
+    this.xmpp.on('stanza', (el) => this.route(el));
+    registerServiceInfo(this.xmpp, this);
+  }
+
+  /** Adds a room; its batches deliver through this edge. */
+  attach(room: Room): MucRoom {
+    const muc = new MucRoom(room, {
+      domain: this.domain, log: this.options.log, clock: this.options.clock, limits: this.options.limits,
+      send: (el) => this.send(el),
+    });
+    this.mucs.set(room.id, muc);
+    return muc;
+  }
+
+  room(id: string): MucRoom | undefined {
+    return this.mucs.get(id);
+  }
+
+  rooms(): MucRoom[] {
+    return [...this.mucs.values()];
+  }
+
+  async start(): Promise<void> {
+    await this.xmpp.start();
+  }
+
+  /** Stop taking commands; everyone gets an unavailable presence with 332 (system shutdown). */
+  closeRooms(): void {
+    for (const muc of this.mucs.values()) {
+      muc.close();
+      muc.evictAll([STATUS_SHUTDOWN]);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.xmpp.reconnect.stop();
+    try {
+      await this.xmpp.stop();
+    } catch (err) {
+      this.options.log.debug({ err }, 'xmpp stop');
+    }
+  }
+
+  send(el: Element): void {
+    if (this.xmpp.status !== 'online') return;
+    this.xmpp.send(sanitize(el)).catch((err: Error) => this.options.log.warn({ err: err.message }, 'send failed'));
+  }
+
+  private route(el: Element): void {
+    // RFC 6120 §8.3.1: never answer an error with an error.
+    if (el.attrs.type === 'error' || !['message', 'presence'].includes(el.name)) return;
+    try {
+      if (el.toString().length > STANZA_BYTES_MAX) return this.send(errorReply(el, 'policy-violation', 'modify', 'Stanza too large.'));
+      const to = parseJid(String(el.attrs.to));
+      if (!el.attrs.from) return;
+      if (to.local === '') return this.serviceMessage(el);
+      const muc = this.mucs.get(to.local);
+      if (!muc) {
+        return this.send(errorReply(el, 'item-not-found', 'cancel', `There is no world called ${to.local} here; send "rooms" to ${this.domain} for the list.`));
+      }
+      if (el.name === 'presence') return this.presence(muc, el, to.resource);
+      return this.message(muc, el, to.resource);
+    } catch (err) {
+      this.options.log.error({ err }, 'stanza handling failed');
+      this.send(errorReply(el, 'internal-server-error', 'wait', 'Something went wrong on our side.'));
+    }
+  }
+
+  private presence(muc: MucRoom, el: Element, nick: string): void {
+    const type = el.attrs.type as string | undefined;
+    if (type === 'unavailable') return muc.leave(String(el.attrs.from));
+    if (type !== undefined) return; // subscriptions and probes are not for rooms
+    if (nick === '') return this.send(errorReply(el, 'jid-malformed', 'modify', 'Join as room@domain/YourNick.'));
+    muc.join(el, nick);
+  }
+
+  private message(muc: MucRoom, el: Element, nick: string): void {
+    const type = el.attrs.type as string | undefined;
+    if (nick === '' && type === 'groupchat') return muc.command(el);
+    if (el.getChild('body') === undefined) return;
+    this.send(errorReply(el, 'feature-not-implemented', 'cancel', 'Type commands in the room itself; whispers come later.'));
+  }
+
+  /** DESIGN §1: a chat message to the domain answers help and rooms. */
+  private serviceMessage(el: Element): void {
+    if (el.name !== 'message') return;
+    const body = el.getChildText('body');
+    if (body === null) return;
+    const word = body.trim().toLowerCase();
+    const text = word === 'rooms'
+      ? ['Worlds here:', ...this.rooms().map((r) => `  ${r.jid} - ${r.room.world.title} (${r.occupants.size} playing)`)].join('\n')
+      : `This is Flux, a game world server. Join a world as a group chat, e.g. ${this.rooms()[0]?.jid ?? `realm@${this.domain}`}.\nSend "rooms" for the list of worlds.`;
+    this.send(xml('message', { type: 'chat', from: this.domain, to: String(el.attrs.from) }, xml('body', {}, text)));
+  }
+}
+
+export { groupchat };

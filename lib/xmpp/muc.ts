@@ -1,0 +1,183 @@
+// The MUC face of a room (XEP-0045): joins, leaves, groupchat commands. What a
+// player types becomes a Submission for the room's batch; what the batch's
+// effects say comes back through deliver() after COMMIT.
+import { jid as parseJid } from '@xmpp/jid';
+import type { Logger } from 'pino';
+import type { Room } from '../rooms/index.ts';
+import type { Message } from '../effects/index.ts';
+import { parseBody, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
+import { COMMANDS_BURST_DEFAULT, NICK_CHARS_MAX } from '../constants.ts';
+import { Occupants, type Occupant } from './occupants.ts';
+import {
+  errorReply, groupchat, occupantPresence, subjectMessage, STATUS_SELF, type Element,
+} from './stanzas.ts';
+
+export interface MucLimits {
+  readonly bodyBytesMax: number;
+  readonly commandsPerS: number;
+  readonly occupantsMax: number;
+}
+
+export interface MucDeps {
+  readonly domain: string;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly limits: MucLimits;
+  readonly send: (el: Element) => void;
+}
+
+/** One room's occupants and the stanzas that move them. */
+export class MucRoom {
+  readonly occupants = new Occupants();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private accepting = true;
+
+  constructor(readonly room: Room, private readonly deps: MucDeps) {}
+
+  get jid(): string {
+    return `${this.room.id}@${this.deps.domain}`;
+  }
+
+  occupantJid(nick: string): string {
+    return `${this.jid}/${nick}`;
+  }
+
+  /** Shutdown: commands are refused from now on. */
+  close(): void {
+    this.accepting = false;
+  }
+
+  /** XEP-0045 §7.2: a join presence to room/nick. */
+  join(stanza: Element, nick: string): void {
+    const from = String(stanza.attrs.from);
+    const bare = parseJid(from).bare().toString();
+    const refuse = (condition: string, type: string, text: string) => this.deps.send(errorReply(stanza, condition, type, text));
+    if (!this.accepting) return refuse('service-unavailable', 'wait', 'This world is shutting down.');
+    if (nick.trim() === '' || [...nick].length > NICK_CHARS_MAX || /[\u0000-\u001f]/.test(nick)) {
+      return refuse('jid-malformed', 'modify', `A nick is 1 to ${NICK_CHARS_MAX} characters.`);
+    }
+    const current = this.occupants.bySessionJid(from);
+    if (current && current.nick !== nick) return refuse('not-acceptable', 'modify', 'Changing nick is not supported yet: leave and join again.');
+    if (current) return this.sendRoster(from, current); // a repeated join presence: answer with the state again
+    const holder = this.occupants.byNickname(nick);
+    const owner = this.room.character(nick);
+    // XEP-0045 §7.2.9: a nick in use by someone else is a conflict; a character belongs to the JID that made it.
+    if ((holder && holder.bareJid !== bare) || (owner && owner.jid !== bare)) {
+      return refuse('conflict', 'cancel', 'That nick belongs to another player; choose another.');
+    }
+    // XEP-0045 §7.2.10: the room is full.
+    if (!holder && this.occupants.size >= this.deps.limits.occupantsMax) return refuse('service-unavailable', 'wait', 'This world is full.');
+    const added = this.occupants.add(nick, bare, from);
+    if (!added) return refuse('resource-constraint', 'wait', 'Too many sessions under this nick.');
+    if (!added.first) return this.sendRoster(from, added.occupant);
+    if (!this.room.submit({ command: { kind: 'join', nick, jid: bare }, origin: { from } })) {
+      this.occupants.remove(from);
+      return refuse('resource-constraint', 'wait', 'This world is too busy right now; try again in a moment.');
+    }
+    for (const other of this.occupants.all()) {
+      if (other !== added.occupant) this.toOccupant(other, (to) => occupantPresence(this.occupantJid(nick), to));
+    }
+    this.sendRoster(from, added.occupant);
+  }
+
+  /** Other occupants first, then self-presence with 110, then the subject (XEP-0045 §7.2.3, §7.2.15). */
+  private sendRoster(to: string, self: Occupant): void {
+    for (const other of this.occupants.all()) {
+      if (other !== self) this.deps.send(occupantPresence(this.occupantJid(other.nick), to));
+    }
+    this.deps.send(occupantPresence(this.occupantJid(self.nick), to, [STATUS_SELF]));
+    this.deps.send(subjectMessage(this.jid, to, this.room.world.subject));
+  }
+
+  /** XEP-0045 §7.14: an unavailable presence from a session. */
+  leave(from: string, codes: string[] = []): void {
+    const removed = this.occupants.remove(from);
+    if (!removed) return;
+    const { occupant, last } = removed;
+    this.deps.send(occupantPresence(this.occupantJid(occupant.nick), from, [STATUS_SELF, ...codes], true));
+    if (!last) return;
+    this.buckets.delete(occupant.nick);
+    for (const other of this.occupants.all()) {
+      this.toOccupant(other, (to) => occupantPresence(this.occupantJid(occupant.nick), to, codes, true));
+    }
+    this.room.submit({ command: { kind: 'leave', nick: occupant.nick } });
+  }
+
+  /** A groupchat message: a command for the room's next batch, or a reply saying why not. */
+  command(stanza: Element): void {
+    const from = String(stanza.attrs.from);
+    const occupant = this.occupants.bySessionJid(from);
+    // XEP-0045 §7.4: only occupants may send to the room.
+    if (!occupant) return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before typing commands.'));
+    const body = stanza.getChildText('body');
+    if (body === null) return; // chat states and receipts carry no command
+    const id = stanza.attrs.id as string | undefined;
+    const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
+    if (!this.accepting) return reply('This world is shutting down; your command was not taken.');
+    if (utf8Bytes(body) > this.deps.limits.bodyBytesMax) {
+      return reply(`That message is too long (${utf8Bytes(body)} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);
+    }
+    if (!this.bucket(occupant.nick).take()) return this.slowDown(occupant, reply);
+    const parsed = parseBody(body, occupant.nick);
+    if (parsed.ok && parsed.command.kind === 'say') {
+      // The say effect is the echo (it carries the stanza id); it is sent after COMMIT.
+      if (!this.room.submit({ command: parsed.command, origin: { from, ...(id ? { stanzaId: id } : {}) } })) reply('The world is too busy; say that again in a moment.');
+      return;
+    }
+    // XEP-0045 §7.4: the sender sees their own message reflected; only they do, it is a command.
+    this.toOccupant(occupant, (to) => groupchat(this.occupantJid(occupant.nick), to, body, id));
+    if (!parsed.ok) return reply(parsed.reply);
+    if (!this.room.submit({ command: parsed.command, origin: { from } })) reply('The world is too busy; try that again in a moment.');
+  }
+
+  private slowDown(occupant: Occupant, reply: (text: string) => void): void {
+    const bucket = this.bucket(occupant.nick);
+    if (bucket.warned) return; // counted, silently dropped until a token is back
+    bucket.warned = true;
+    reply(`Slow down: at most ${this.deps.limits.commandsPerS} commands a second.`);
+  }
+
+  private bucket(nick: string): TokenBucket {
+    let b = this.buckets.get(nick);
+    if (!b) {
+      b = new TokenBucket(this.deps.limits.commandsPerS, Math.max(COMMANDS_BURST_DEFAULT, this.deps.limits.commandsPerS), this.deps.clock);
+      this.buckets.set(nick, b);
+    }
+    return b;
+  }
+
+  /** After COMMIT: each message to every session of the character's occupant. */
+  deliver(messages: readonly Message[], batch: readonly Submission[]): void {
+    const nicks = this.room.projection.characters;
+    for (const m of messages) {
+      const occupant = this.occupants.byNickname(nicks[m.to]?.nick ?? '');
+      if (!occupant) continue; // left since; nothing to show
+      const from = m.speaker === null ? this.jid : this.occupantJid(m.speaker);
+      const id = m.echoOf === undefined ? undefined : batch[m.echoOf]?.origin?.stanzaId;
+      this.toOccupant(occupant, (to) => groupchat(from, to, m.body, id));
+    }
+  }
+
+  /** A batch that did not commit: its senders hear that nothing happened. */
+  refuse(batch: readonly Submission[], reason: string): void {
+    const told = new Set<string>();
+    for (const s of batch) {
+      const from = s.origin?.from;
+      if (from && !told.has(from) && this.occupants.bySessionJid(from)) {
+        told.add(from);
+        this.deps.send(groupchat(this.jid, from, reason));
+      }
+    }
+  }
+
+  /** Shutdown: every occupant gets an unavailable presence with 332 (XEP-0045 §10.2 "system shutdown"). */
+  evictAll(codes: string[]): void {
+    for (const occupant of [...this.occupants.all()]) {
+      for (const session of [...occupant.sessions]) this.leave(session, codes);
+    }
+  }
+
+  private toOccupant(occupant: Occupant, build: (to: string) => Element): void {
+    for (const session of occupant.sessions) this.deps.send(build(session));
+  }
+}

@@ -1,0 +1,54 @@
+// Stanza builders and XML hygiene. Namespaces from the XEPs they belong to.
+import { xml } from '@xmpp/component';
+import type { Element } from '@xmpp/xml';
+import { xmlSafe } from '../negotiation/index.ts';
+
+export const NS_MUC = 'http://jabber.org/protocol/muc';
+export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
+export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
+export const NS_PING = 'urn:xmpp:ping';
+export const NS_VERSION = 'jabber:iq:version';
+export const NS_DATA = 'jabber:x:data';
+export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+/** XEP-0045 §7.2: status codes on occupant presences. */
+export const STATUS_SELF = '110';
+export const STATUS_SHUTDOWN = '332';
+
+export { xml, type Element };
+
+export function groupchat(from: string, to: string, body: string, id?: string): Element {
+  return xml('message', { type: 'groupchat', from, to, ...(id ? { id } : {}) }, xml('body', {}, body));
+}
+
+export function subjectMessage(from: string, to: string, subject: string): Element {
+  return xml('message', { type: 'groupchat', from, to }, xml('subject', {}, subject));
+}
+
+/** XEP-0045 §7.2.3: an occupant's presence, as others and the occupant see it. */
+export function occupantPresence(from: string, to: string, codes: string[] = [], unavailable = false): Element {
+  return xml('presence', { from, to, ...(unavailable ? { type: 'unavailable' } : {}) },
+    xml('x', { xmlns: NS_MUC_USER },
+      xml('item', { affiliation: 'none', role: unavailable ? 'none' : 'participant' }),
+      ...codes.map((code) => xml('status', { code }))));
+}
+
+/** RFC 6120 §8.3: an error reply to `stanza`, addressed back to its sender. */
+export function errorReply(stanza: Element, condition: string, type: string, text?: string): Element {
+  const { from, to, id } = stanza.attrs as Record<string, string | undefined>;
+  return xml(stanza.name, { from: to, to: from, type: 'error', ...(id ? { id } : {}) },
+    xml('error', { type },
+      xml(condition, { xmlns: NS_STANZAS }),
+      ...(text ? [xml('text', { xmlns: NS_STANZAS, 'xml:lang': 'en' }, text)] : [])));
+}
+
+/** Strips XML-forbidden characters from every attribute and text node (in place). */
+export function sanitize(el: Element): Element {
+  for (const [k, v] of Object.entries(el.attrs)) if (typeof v === 'string') el.attrs[k] = xmlSafe(v);
+  el.children.forEach((child, i) => {
+    if (typeof child === 'string') el.children[i] = xmlSafe(child);
+    else sanitize(child as Element);
+  });
+  return el;
+}
