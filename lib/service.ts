@@ -65,9 +65,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   return {
     db, edge, rooms,
     stop: async () => {
+      const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_MS_MAX).unref());
+      const drainAll = () => Promise.race([Promise.all([...rooms.values()].map((r) => r.drain())), deadline]);
       edge.closeRooms();
-      const drained = Promise.all([...rooms.values()].map((r) => r.drain()));
-      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_MS_MAX).unref())]);
+      await drainAll(); // open batches commit and their effects reach the players
+      edge.evictAll(); // then everyone leaves (logged leave commands) and hears why
+      await drainAll();
       await edge.stop();
       await db.close();
     },

@@ -58,12 +58,14 @@ export class XmppEdge implements Directory {
     await this.xmpp.start();
   }
 
-  /** Stop taking commands; everyone gets an unavailable presence with 332 (system shutdown). */
+  /** Shutdown, first step: commands are refused from now on; queued ones still run. */
   closeRooms(): void {
-    for (const muc of this.mucs.values()) {
-      muc.close();
-      muc.evictAll([STATUS_SHUTDOWN]);
-    }
+    for (const muc of this.mucs.values()) muc.close();
+  }
+
+  /** Shutdown, second step: every occupant gets an unavailable presence with 332 (system shutdown). */
+  evictAll(): void {
+    for (const muc of this.mucs.values()) muc.evictAll([STATUS_SHUTDOWN]);
   }
 
   async stop(): Promise<void> {
