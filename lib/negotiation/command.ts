@@ -15,7 +15,8 @@ export interface Command {
 /** Where a command came from, so its replies and echo go back to the right session. */
 export interface Origin {
   readonly from: string;
-  readonly stanzaId?: string;
+  /** The message's id and XEP-0359 origin-id, kept on its reflection so the client can match it. */
+  readonly reflects?: { readonly id?: string; readonly originId?: string };
 }
 
 export interface Submission {

@@ -9,7 +9,7 @@ import { parseBody, TokenBucket, utf8Bytes, type Clock, type Submission } from '
 import { COMMANDS_BURST_DEFAULT, NICK_CHARS_MAX } from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
 import {
-  errorReply, groupchat, occupantPresence, subjectMessage, STATUS_SELF, type Element,
+  errorReply, groupchat, occupantPresence, reflectionOf, subjectMessage, STATUS_SELF, type Element,
 } from './stanzas.ts';
 
 export interface MucLimits {
@@ -111,7 +111,7 @@ export class MucRoom {
     if (!occupant) return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before typing commands.'));
     const body = stanza.getChildText('body');
     if (body === null) return; // chat states and receipts carry no command
-    const id = stanza.attrs.id as string | undefined;
+    const reflects = reflectionOf(stanza);
     const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
     if (!this.accepting) return reply('This world is shutting down; your command was not taken.');
     if (utf8Bytes(body) > this.deps.limits.bodyBytesMax) {
@@ -121,11 +121,11 @@ export class MucRoom {
     const parsed = parseBody(body, occupant.nick);
     if (parsed.ok && parsed.command.kind === 'say') {
       // The say effect is the echo (it carries the stanza id); it is sent after COMMIT.
-      if (!this.room.submit({ command: parsed.command, origin: { from, ...(id ? { stanzaId: id } : {}) } })) reply('The world is too busy; say that again in a moment.');
+      if (!this.room.submit({ command: parsed.command, origin: { from, reflects } })) reply('The world is too busy; say that again in a moment.');
       return;
     }
     // XEP-0045 §7.4: the sender sees their own message reflected; only they do, it is a command.
-    this.toOccupant(occupant, (to) => groupchat(this.occupantJid(occupant.nick), to, body, id));
+    this.toOccupant(occupant, (to) => groupchat(this.occupantJid(occupant.nick), to, body, reflects));
     if (!parsed.ok) return reply(parsed.reply);
     if (!this.room.submit({ command: parsed.command, origin: { from } })) reply('The world is too busy; try that again in a moment.');
   }
@@ -153,8 +153,8 @@ export class MucRoom {
       const occupant = this.occupants.byNickname(nicks[m.to]?.nick ?? '');
       if (!occupant) continue; // left since; nothing to show
       const from = m.speaker === null ? this.jid : this.occupantJid(m.speaker);
-      const id = m.echoOf === undefined ? undefined : batch[m.echoOf]?.origin?.stanzaId;
-      this.toOccupant(occupant, (to) => groupchat(from, to, m.body, id));
+      const reflects = m.echoOf === undefined ? undefined : batch[m.echoOf]?.origin?.reflects;
+      this.toOccupant(occupant, (to) => groupchat(from, to, m.body, reflects));
     }
   }
 

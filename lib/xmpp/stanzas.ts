@@ -18,8 +18,24 @@ export const STATUS_SHUTDOWN = '332';
 
 export { xml, type Element };
 
-export function groupchat(from: string, to: string, body: string, id?: string): Element {
-  return xml('message', { type: 'groupchat', from, to, ...(id ? { id } : {}) }, xml('body', {}, body));
+export const NS_SID = 'urn:xmpp:sid:0';
+
+/** The identity of a player's message, kept on its reflection (XEP-0045 §7.4, XEP-0359 §3). */
+export interface Reflection {
+  readonly id?: string;
+  readonly originId?: string;
+}
+
+export function groupchat(from: string, to: string, body: string, reflects?: Reflection): Element {
+  const el = xml('message', { type: 'groupchat', from, to, ...(reflects?.id ? { id: reflects.id } : {}) }, xml('body', {}, body));
+  if (reflects?.originId) el.append(xml('origin-id', { xmlns: NS_SID, id: reflects.originId }));
+  return el;
+}
+
+export function reflectionOf(stanza: Element): Reflection {
+  const id = stanza.attrs.id as string | undefined;
+  const originId = stanza.getChild('origin-id', NS_SID)?.attrs.id as string | undefined;
+  return { ...(id ? { id } : {}), ...(originId ? { originId } : {}) };
 }
 
 export function subjectMessage(from: string, to: string, subject: string): Element {

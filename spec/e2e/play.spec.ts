@@ -58,10 +58,29 @@ for (const kind of databaseKinds()) {
     it('carries a say to everyone in the location, from the speaker, with the echo keeping the stanza id', async function () {
       alice.mark();
       bob.mark();
-      alice.say(world.roomJid, "'hello there");
+      await alice.send(xml('message', { to: world.roomJid, type: 'groupchat', id: 'say-1' },
+        xml('body', {}, "'hello there"), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'origin-say-1' })));
       const heard = await bob.waitFor((el) => el.attrs.from === `${world.roomJid}/Alice` && bodyOf(el) === 'hello there');
       expect(heard.attrs.type).to.equal('groupchat');
-      await alice.waitFor((el) => el.attrs.from === `${world.roomJid}/Alice` && bodyOf(el) === 'hello there');
+      const echo = await alice.waitFor((el) => el.attrs.from === `${world.roomJid}/Alice` && bodyOf(el) === 'hello there');
+      expect(echo.attrs.id).to.equal('say-1');
+      expect(echo.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id).to.equal('origin-say-1');
+      expect(heard.attrs.id).not.to.equal('say-1');
+    });
+
+    it('reflects a command to its sender only, with its id and origin-id, before the answer', async function () {
+      alice.mark();
+      bob.mark();
+      await alice.send(xml('message', { to: world.roomJid, type: 'groupchat', id: 'look-1' },
+        xml('body', {}, 'look'), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'origin-look-1' })));
+      const echo = await alice.waitFor((el) => el.attrs.id === 'look-1');
+      expect(echo.attrs.from).to.equal(`${world.roomJid}/Alice`);
+      expect(echo.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id).to.equal('origin-look-1');
+      const answer = await alice.waitFor(bodyMatches(world.roomJid, /^Town Square/));
+      expect(alice.received.indexOf(answer)).to.be.greaterThan(alice.received.indexOf(echo));
+      bob.say(world.roomJid, 'look');
+      await bob.waitFor(bodyMatches(world.roomJid, /^Town Square/));
+      expect(bob.received.filter((el) => bodyOf(el) === 'look' && el.attrs.from === `${world.roomJid}/Alice`)).to.have.length(0);
     });
 
     it('moves a player, tells both locations, and keeps what happens elsewhere private', async function () {
