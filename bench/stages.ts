@@ -10,7 +10,7 @@ import pg from 'pg';
 import { openDb, migrate, type Db } from '../lib/db/index.ts';
 import { installWorlds } from '../lib/world/index.ts';
 import { loadRoom } from '../lib/contextualization/index.ts';
-import { compileKernel, WasmEngine, Cmd, COMMAND_I32S, tablesOf } from '../lib/engines/index.ts';
+import { compileKernel, JsEngine, WasmEngine, Cmd, tablesOf, type Engine } from '../lib/engines/index.ts';
 import { Room, type StageTimes } from '../lib/rooms/index.ts';
 import { ROOT_DIR } from '../lib/config/index.ts';
 import type { Command } from '../lib/negotiation/index.ts';
@@ -91,32 +91,38 @@ async function benchPipeline(kind: 'embedded' | 'postgresql') {
   };
 }
 
-/** The kernel alone, on packed batches, state reset before each run so every run does the same work. */
-async function benchKernel() {
+/** Projection + Transformation alone, per engine, on the same packed batch; state reset before each run. */
+async function benchEngines() {
   const { db, done } = await freshDb('embedded');
   await migrate(db);
   await installWorlds(db, path.join(ROOT_DIR, 'config/worlds'));
   const loaded = (await loadRoom(db, 'realm'))!;
   await done();
-  const engine = new WasmEngine(compileKernel(), loaded.world, BATCH_COMMANDS);
   const characters = Array.from({ length: CHARACTERS }, (_, i) => ({ location: i % loaded.world.locationCount, present: true }));
   const tables = tablesOf(characters);
   const packed = makeBatch(7).map((c, i) => [Cmd[c.kind], Number(c.nick.slice(1)), c.kind === 'go' ? c.direction! : i, 0]).flat();
   const buffer = Int32Array.from(packed);
-  const samples: number[] = [];
-  for (let i = 0; i < KERNEL_RUNS; i++) {
-    engine.load(tables);
-    const t = performance.now();
-    engine.run(buffer);
-    samples.push(performance.now() - t);
-  }
-  const ms = median(samples);
-  return { batchMs: ms, commandsPerS: Math.round(BATCH_COMMANDS / (ms / 1000)), memoryBytes: engine.memoryBytes() };
+  const measure = (engine: Engine) => {
+    const samples: number[] = [];
+    for (let i = 0; i < KERNEL_RUNS; i++) {
+      engine.load(tables);
+      const t = performance.now();
+      engine.run(buffer);
+      samples.push(performance.now() - t);
+    }
+    const ms = median(samples);
+    return { batchMs: ms, commandsPerS: Math.round(BATCH_COMMANDS / (ms / 1000)), memoryBytes: engine.memoryBytes() };
+  };
+  return { wasm: measure(new WasmEngine(compileKernel(), loaded.world, BATCH_COMMANDS)), js: measure(new JsEngine(loaded.world)) };
 }
 
 const kinds: ('embedded' | 'postgresql')[] = process.env.DATABASE_URL ? ['embedded', 'postgresql'] : ['embedded'];
-const results = { kernel: await benchKernel(), pipeline: [] as unknown[] };
-process.stdout.write(`WASM kernel, ${BATCH_COMMANDS}-command batch, ${CHARACTERS} characters: ${results.kernel.batchMs.toFixed(3)} ms median, ${results.kernel.commandsPerS.toLocaleString('en')} commands/s (includes copying change log and effects out)\n`);
+const results = { engines: await benchEngines(), pipeline: [] as unknown[] };
+process.stdout.write(`Projection + transformation, ${BATCH_COMMANDS}-command batch, ${CHARACTERS} characters (median, output copied out):\n`);
+for (const [name, r] of Object.entries(results.engines)) {
+  process.stdout.write(`  ${name.padEnd(5)} ${r.batchMs.toFixed(3).padStart(8)} ms  ${r.commandsPerS.toLocaleString('en').padStart(11)} commands/s\n`);
+}
+process.stdout.write(`  wasm/js ${(results.engines.wasm.commandsPerS / results.engines.js.commandsPerS).toFixed(2)}x\n`);
 for (const kind of kinds) {
   const r = await benchPipeline(kind);
   results.pipeline.push(r);

@@ -6,7 +6,7 @@ import { ROOT_DIR } from './config/index.ts';
 import { openDb, migrate, type Db } from './db/index.ts';
 import { installWorlds } from './world/index.ts';
 import { listRooms, loadRoom } from './contextualization/index.ts';
-import { compileKernel, WasmEngine } from './engines/index.ts';
+import { engineFactory } from './engines/index.ts';
 import { Room, type StageTimes } from './rooms/index.ts';
 import { XmppEdge } from './xmpp/index.ts';
 import { ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
@@ -44,13 +44,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     service: config.xmppService, domain: config.xmppDomain, secret: config.xmppSecret, log, clock: options.clock,
     limits: { bodyBytesMax: config.bodyBytesMax, commandsPerS: config.commandsPerS, occupantsMax: config.occupantsMax },
   });
-  const kernel = compileKernel();
+  const makeEngine = engineFactory(config.engine, config.batchCommandsMax, log);
   const rooms = new Map<string, Room>();
   for (const { id } of (await listRooms(db)).slice(0, ROOMS_MAX)) {
     const loaded = await loadRoom(db, id);
     if (!loaded) continue;
     const room = new Room({
-      db, log: log.child({ room: id }), loaded, engine: new WasmEngine(kernel, loaded.world, config.batchCommandsMax),
+      db, log: log.child({ room: id }), loaded, engine: makeEngine(loaded.world),
       tickMs: config.tickMs, batchMax: config.batchCommandsMax,
       deliver: (r, messages, batch) => edge.room(r.id)?.deliver(messages, batch),
       refuse: (r, batch, reason) => edge.room(r.id)?.refuse(batch, reason),

@@ -8,8 +8,10 @@ import { createTestDatabase, databaseKinds, startWorld, type TestDatabase, type 
 const fromRoom = (room: string) => (el: Element) => el.name === 'message' && el.attrs.from === room && bodyOf(el) !== null;
 const bodyMatches = (room: string, re: RegExp) => (el: Element) => fromRoom(room)(el) && re.test(bodyOf(el)!);
 
-for (const kind of databaseKinds()) {
-  describe(`playing through Prosody (${kind} database)`, function () {
+const variants = [...databaseKinds().map((kind) => [kind, 'wasm'] as const), ['embedded', 'js'] as const];
+
+for (const [kind, engine] of variants) {
+  describe(`playing through Prosody (${kind} database, ${engine} engine)`, function () {
     let db: TestDatabase;
     let world: World;
     let alice: Player;
@@ -17,7 +19,7 @@ for (const kind of databaseKinds()) {
 
     before(async function () {
       db = await createTestDatabase(kind);
-      world = await startWorld(db);
+      world = await startWorld(db, { FLUX_ENGINE: engine });
       alice = await world.player('alice');
       bob = await world.player('bob');
     });
