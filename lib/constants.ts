@@ -35,6 +35,8 @@ export const SESSIONS_PER_OCCUPANT_MAX = 16;
 
 /** Actuation: retries of a failed batch transaction before its commands are refused. */
 export const ACTUATION_RETRIES_MAX = 3;
+/** Pause before retry n is n times this. */
+export const ACTUATION_RETRY_MS = 50;
 /** Shutdown: time allowed to commit open batches before exiting anyway. */
 export const SHUTDOWN_MS_MAX = 10000;
 /** Database pool size for the pg adapter. */

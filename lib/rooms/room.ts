@@ -4,13 +4,13 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/index.ts';
 import { Batcher } from '../batcher/index.ts';
-import type { LoadedRoom, Projection, RoomWorld } from '../contextualization/index.ts';
+import { loadRoom, type LoadedRoom, type Projection, type RoomWorld } from '../contextualization/index.ts';
 import { Cmd, COMMAND_I32S, tablesOf, type Engine } from '../engines/index.ts';
 import { plan, type NewCharacters } from '../planning/index.ts';
 import { commitBatch, FenceError } from '../actuation/index.ts';
 import { render, type Message } from '../effects/index.ts';
 import type { Submission } from '../negotiation/index.ts';
-import { ACTUATION_RETRIES_MAX, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
+import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
 
 export interface StageTimes {
   contextualizeMs: number;
@@ -94,7 +94,8 @@ export class Room {
     const t3 = performance.now();
     const committed = await this.actuate(planned.statements, encoded.log);
     const t4 = performance.now();
-    if (!committed) {
+    if (committed === 'fenced') await this.reload();
+    if (committed !== 'committed') {
       this.rollback();
       this.options.refuse(this, encoded.accepted, 'The world could not save that, so nothing happened. Please try again.');
       this.options.onBatch?.(this, batch.length, { contextualizeMs: t1 - t0, transformMs: t2 - t1, planMs: t3 - t2, actuateMs: t4 - t3, renderMs: 0 });
@@ -140,18 +141,36 @@ export class Room {
     return { packed: packed.subarray(0, accepted.length * COMMAND_I32S), texts, created, log, accepted };
   }
 
-  private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: unknown[]): Promise<boolean> {
+  private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: unknown[]): Promise<'committed' | 'fenced' | 'failed'> {
     const record = { roomId: this.id, version: this.projectionNow.version, statements, log };
     for (let attempt = 1; attempt <= ACTUATION_RETRIES_MAX; attempt++) {
       const outcome = await commitBatch(this.options.db, record);
-      if (outcome.committed) return true;
+      if (outcome.committed) return 'committed';
       if (outcome.error instanceof FenceError) {
-        this.options.log.error({ room: this.id, err: outcome.error }, 'fenced out of the room');
-        return false;
+        this.options.log.error({ room: this.id, err: outcome.error.message }, 'fenced: another writer moved the room on');
+        return 'fenced';
       }
-      this.options.log.warn({ room: this.id, attempt, err: outcome.error }, 'batch did not commit');
+      this.options.log.warn({ room: this.id, attempt, err: outcome.error.message }, 'batch did not commit');
+      await new Promise((resolve) => setTimeout(resolve, ACTUATION_RETRY_MS * attempt));
     }
-    return false;
+    return 'failed';
+  }
+
+  /**
+   * After a fence refusal the database is ahead of us: read the room again and go on
+   * from its committed state, never overwriting it. (Several instances on one
+   * database, with advisory locks deciding who serves a room, are issue #7.)
+   */
+  private async reload(): Promise<void> {
+    try {
+      const fresh = await loadRoom(this.options.db, this.id);
+      if (!fresh) return;
+      this.projectionNow = fresh.projection;
+      this.byNick.clear();
+      fresh.projection.characters.forEach((c) => this.byNick.set(c.nick, c.id));
+    } catch (err) {
+      this.options.log.error({ room: this.id, err: (err as Error).message }, 'reload after fence failed');
+    }
   }
 
   /** Back to the last committed state: the projection is the truth, the engine follows. */
