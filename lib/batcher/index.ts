@@ -14,6 +14,8 @@ export class Batcher<T> {
   private readonly queue: T[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** When the open batch's tick ends: set by its first command, also while another batch runs. */
+  private dueMs = 0;
 
   constructor(private readonly options: BatcherOptions<T>) {
     assert(options.batchMax >= 1 && options.batchMax <= options.queueMax, 'a batch fits the queue');
@@ -26,6 +28,7 @@ export class Batcher<T> {
   /** False when the queue is full: the caller must refuse the command with a reply. */
   submit(item: T): boolean {
     if (this.queue.length >= this.options.queueMax) return false;
+    if (this.queue.length === 0) this.dueMs = performance.now() + this.options.tickMs;
     this.queue.push(item);
     this.schedule();
     return true;
@@ -48,13 +51,15 @@ export class Batcher<T> {
   private schedule(): void {
     if (this.running) return;
     if (this.queue.length >= this.options.batchMax) this.start();
-    else if (this.timer === null) this.timer = setTimeout(() => this.start(), this.options.tickMs);
+    else if (this.timer === null) this.timer = setTimeout(() => this.start(), Math.max(0, this.dueMs - performance.now()));
   }
 
   private start(): void {
     this.clearTimer();
     if (this.running || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.options.batchMax);
+    // What stays queued was already waiting: its tick counts from now at the latest.
+    if (this.queue.length > 0) this.dueMs = Math.min(this.dueMs, performance.now() + this.options.tickMs);
     this.running = this.options.process(batch).finally(() => {
       this.running = null;
       if (this.queue.length > 0) this.schedule();

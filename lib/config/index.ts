@@ -140,7 +140,8 @@ function databaseUrl(value: unknown): string {
   const s = text(value, 'DATABASE_URL');
   if (s === '') return s;
   if (!/^postgres(ql)?:\/\//.test(s)) {
-    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got ${JSON.stringify(s)}`);
+    // Only the scheme is echoed: the rest may hold a password.
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got ${JSON.stringify(s.split(':')[0])}:...`);
   }
   return s;
 }

@@ -26,10 +26,11 @@ export function parseBody(body: string, nick: string): Parsed {
   const trimmed = body.trim();
   if (trimmed === '') return refuse('Type a command, or help for the list.');
   if (trimmed.startsWith("'")) return say(trimmed.slice(1), nick);
-  const [word = '', ...rest] = trimmed.split(/\s+/);
+  const [word = ''] = trimmed.split(/\s+/);
   const verb = word.toLowerCase();
   const argument = trimmed.slice(word.length).trim();
-  if (verb in DIRECTION_ALIASES && rest.length === 0) return ok({ kind: 'go', nick, direction: DIRECTION_ALIASES[verb]! });
+  // A direction walks, whatever follows it ("north please").
+  if (verb in DIRECTION_ALIASES) return ok({ kind: 'go', nick, direction: DIRECTION_ALIASES[verb]! });
   switch (verb) {
     case 'look':
     case 'l':

@@ -59,7 +59,7 @@ export class Room {
     options.engine.load(tablesOf(this.projectionNow.characters));
     this.batcher = new Batcher({
       tickMs: options.tickMs, batchMax: options.batchMax, queueMax: ROOM_QUEUE_COMMANDS_MAX,
-      process: (batch) => this.runBatch(batch),
+      process: (batch) => this.runBatchSafely(batch),
     });
   }
 
@@ -82,6 +82,17 @@ export class Room {
   /** Runs everything queued (shutdown). */
   drain(): Promise<void> {
     return this.batcher.drain();
+  }
+
+  /** A broken invariant in one batch must not take the server down: that batch is refused, the room goes on from its committed state. */
+  private async runBatchSafely(batch: Submission[]): Promise<void> {
+    try {
+      await this.runBatch(batch);
+    } catch (err) {
+      this.options.log.error({ room: this.id, err }, 'batch failed');
+      this.rollback();
+      this.options.refuse(this, batch, 'Something went wrong on our side, so nothing happened. Please try again.');
+    }
   }
 
   private async runBatch(batch: Submission[]): Promise<void> {

@@ -42,10 +42,10 @@ export function parseWorld(source: string, file: string): WorldDefinition {
   }
   const root = doc.contents;
   if (!isMap(root)) return fail(root, 'a world is a mapping with id, title, subject, start and locations');
-  const str = (map: Node, key: string): string => {
+  const str = (map: Node, key: string, owner?: string): string => {
     const value = (map as { get(k: string, keep: true): unknown }).get(key, true) as Node | undefined;
     if (!isScalar(value) || typeof value.value !== 'string' || value.value.trim() === '') {
-      return fail(value ?? map, `${key} must be a non-empty string`);
+      return fail(value ?? map, `${owner ? `${owner}: ` : ''}${key} must be a non-empty string`);
     }
     return value.value.trim();
   };
@@ -59,7 +59,7 @@ export function parseWorld(source: string, file: string): WorldDefinition {
   const keys = new Set(locations.map((l) => l.key));
   locationsNode.items.forEach((pair, i) => {
     for (const [dir, target] of Object.entries(locations[i]!.exits)) {
-      if (!keys.has(target)) fail((pair.value as Node) ?? null, `exit ${dir} of ${locations[i]!.key} leads to unknown location ${JSON.stringify(target)}`);
+      if (!keys.has(target)) fail(exitNode(pair.value as Node, dir), `exit ${dir} of ${locations[i]!.key} leads to unknown location ${JSON.stringify(target)}`);
     }
   });
   const start = str(root, 'start');
@@ -68,8 +68,15 @@ export function parseWorld(source: string, file: string): WorldDefinition {
 }
 
 type Fail = (node: Node | null | undefined, reason: string) => never;
+type Str = (map: Node, key: string, owner?: string) => string;
 
-function parseLocation(pair: Pair<Node, Node>, str: (n: Node, k: string) => string, fail: Fail): LocationDefinition {
+/** The YAML node of one exit, so an error points at its own line. */
+function exitNode(location: Node, dir: string): Node | undefined {
+  const exits = isMap(location) ? (location.get('exits', true) as Node | undefined) : undefined;
+  return isMap(exits) ? ((exits.get(dir, true) as Node | undefined) ?? exits) : location;
+}
+
+function parseLocation(pair: Pair<Node, Node>, str: Str, fail: Fail): LocationDefinition {
   const key = isScalar(pair.key) ? String(pair.key.value) : '';
   if (!/^[a-z0-9][a-z0-9_-]*$/i.test(key)) fail(pair.key, `location key ${JSON.stringify(key)} must be letters, digits, _ or -`);
   const node = pair.value;
@@ -86,7 +93,7 @@ function parseLocation(pair: Pair<Node, Node>, str: (n: Node, k: string) => stri
       exits[dir as Direction] = String((exit.value as { value: string }).value);
     }
   }
-  return { key, title: str(node, 'title'), description: str(node, 'description'), exits };
+  return { key, title: str(node, 'title', `location ${key}`), description: str(node, 'description', `location ${key}`), exits };
 }
 
 function checkKeys(items: Pair<unknown, unknown>[], allowed: string[], fail: Fail): void {

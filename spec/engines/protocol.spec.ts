@@ -1,0 +1,82 @@
+// The numbers that cross the engine boundary are written twice: in
+// wasm/assembly/index.ts and in lib/engines/protocol.ts. This spec reads the
+// AssemblyScript source as text so the two sides cannot drift apart.
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT_DIR } from '../../lib/config/index.ts';
+import * as protocol from '../../lib/engines/protocol.ts';
+
+const SOURCE = readFileSync(path.join(ROOT_DIR, 'wasm/assembly/index.ts'), 'utf8');
+
+/** Every top-level `const NAME: i32 = value;` of the kernel. */
+function kernelConstants(source: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of source.matchAll(/^const\s+([A-Z][A-Z0-9_]*)\s*:\s*i32\s*=\s*(-?\d+)\s*;/gm)) {
+    expect(out.has(m[1]!), `${m[1]} defined once`).to.equal(false);
+    out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/** CMD_DESCRIPTION_PERSON -> descriptionPerson */
+function camel(screaming: string): string {
+  return screaming.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function withPrefix(constants: Map<string, number>, prefix: string): Record<string, number> {
+  return Object.fromEntries([...constants]
+    .filter(([name]) => name.startsWith(prefix))
+    .map(([name, value]) => [camel(name.slice(prefix.length)), value]));
+}
+
+describe('engines protocol (TypeScript and AssemblyScript agree)', function () {
+  const constants = kernelConstants(SOURCE);
+
+  it('finds the kernel constants', function () {
+    expect(constants.size).to.be.at.least(20);
+  });
+
+  const groups = [
+    ['CMD_', 'Cmd', protocol.Cmd],
+    ['FIELD_', 'Field', protocol.Field],
+    ['FX_', 'Fx', protocol.Fx],
+  ] as const;
+  for (const [prefix, name, table] of groups) {
+    it(`each ${prefix}X equals ${name}.x, and neither side has one the other lacks`, function () {
+      expect(withPrefix(constants, prefix)).to.deep.equal({ ...table });
+    });
+
+    it(`${name} values are distinct`, function () {
+      const values = Object.values(table);
+      expect(new Set(values).size).to.equal(values.length);
+    });
+  }
+
+  it('agrees on record sizes, flags, the entity code and the number of directions', function () {
+    const expected: Record<string, number> = {
+      COMMAND_I32S: protocol.COMMAND_I32S,
+      CHANGE_I32S: protocol.CHANGE_I32S,
+      EFFECT_I32S: protocol.EFFECT_I32S,
+      FLAG_CREATED: protocol.FLAG_CREATED,
+      FLAG_PRESENT: protocol.FLAG_PRESENT,
+      ENTITY_CHARACTER: protocol.ENTITY_CHARACTER,
+      DIRECTIONS: protocol.DIRECTION_COUNT,
+    };
+    for (const [constant, value] of Object.entries(expected)) {
+      expect(constants.get(constant), constant).to.equal(value);
+    }
+  });
+
+  it('maps SCREAMING_SNAKE to camelCase as the protocol names them', function () {
+    expect(camel('DESCRIPTION_PERSON')).to.equal('descriptionPerson');
+    expect(camel('NO_EXIT')).to.equal('noExit');
+    expect(camel('JOIN')).to.equal('join');
+  });
+
+  it('marks only the templates the kernel documents as continuations', function () {
+    const documented = [...SOURCE.matchAll(/^const\s+(FX_[A-Z_]+)\s*:.*continues the previous effect/gm)]
+      .map((m) => protocol.Fx[camel(m[1]!.slice(3)) as keyof typeof protocol.Fx]);
+    expect([...protocol.CONTINUATIONS].sort()).to.deep.equal(documented.sort());
+  });
+});
