@@ -10,7 +10,10 @@ import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
 import { registerServiceInfo, type Directory } from './service-info.ts';
-import { errorReply, groupchat, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
+import { errorReply, groupchat, NS_STANZAS, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
+
+/** Error conditions (RFC 6120 §8.3.3) that mean the recipient session no longer exists. */
+const GONE_CONDITIONS: ReadonlySet<string> = new Set(['recipient-unavailable', 'service-unavailable', 'item-not-found', 'remote-server-not-found', 'gone']);
 
 export interface EdgeOptions {
   readonly service: string;
@@ -44,6 +47,11 @@ export class XmppEdge implements Directory {
     });
     this.mucs.set(room.id, muc);
     return muc;
+  }
+
+  /** Whether the component stream is up (it reconnects by itself when the server goes away). */
+  get online(): boolean {
+    return this.xmpp.status === 'online';
   }
 
   room(id: string): MucRoom | undefined {
@@ -84,7 +92,8 @@ export class XmppEdge implements Directory {
 
   private route(el: Element): void {
     // RFC 6120 §8.3.1: never answer an error with an error.
-    if (el.attrs.type === 'error' || !['message', 'presence'].includes(el.name)) return;
+    if (el.attrs.type === 'error') return this.deliveryError(el);
+    if (!['message', 'presence'].includes(el.name)) return;
     try {
       if (el.toString().length > STANZA_BYTES_MAX) return this.send(errorReply(el, 'policy-violation', 'modify', 'Stanza too large.'));
       const to = parseJid(String(el.attrs.to));
@@ -99,6 +108,22 @@ export class XmppEdge implements Directory {
     } catch (err) {
       this.options.log.error({ err }, 'stanza handling failed');
       this.send(errorReply(el, 'internal-server-error', 'wait', 'Something went wrong on our side.'));
+    }
+  }
+
+  /**
+   * An error bounced back from a session we send to: if it says the session is gone
+   * (its server restarted, its client vanished without an unavailable presence),
+   * the session leaves, as Prosody's mod_muc does with such ghosts.
+   */
+  private deliveryError(el: Element): void {
+    const condition = el.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === NS_STANZAS)?.name;
+    if (!condition || !GONE_CONDITIONS.has(condition) || !el.attrs.from || !el.attrs.to) return;
+    const to = parseJid(String(el.attrs.to));
+    const muc = this.mucs.get(to.local);
+    if (muc?.occupants.bySessionJid(String(el.attrs.from))) {
+      this.options.log.info({ room: muc.room.id, session: el.attrs.from, condition }, 'session gone, leaving for it');
+      muc.leave(String(el.attrs.from));
     }
   }
 

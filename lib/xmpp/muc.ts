@@ -69,7 +69,12 @@ export class MucRoom {
     if (!holder && this.occupants.size >= this.deps.limits.occupantsMax) return refuse('service-unavailable', 'wait', 'This world is full.');
     const added = this.occupants.add(nick, bare, from);
     if (!added) return refuse('resource-constraint', 'wait', 'Too many sessions under this nick.');
-    if (!added.first) return this.sendRoster(from, added.occupant);
+    if (!added.first) {
+      // Another session of the same player (XEP-0045 §7.2, as mod_muc): the roster, then where they stand.
+      this.sendRoster(from, added.occupant);
+      this.room.submit({ command: { kind: 'look', nick }, origin: { from } });
+      return;
+    }
     if (!this.room.submit({ command: { kind: 'join', nick, jid: bare }, origin: { from } })) {
       this.occupants.remove(from);
       return refuse('resource-constraint', 'wait', 'This world is too busy right now; try again in a moment.');
