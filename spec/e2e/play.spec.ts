@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { bodyOf, xml, type Element, type Player } from '../support/player.ts';
+import { until } from '../support/until.ts';
 import { createTestDatabase, databaseKinds, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 
 const fromRoom = (room: string) => (el: Element) => el.name === 'message' && el.attrs.from === room && bodyOf(el) !== null;
@@ -160,12 +161,4 @@ async function checkLog(rooms: { rows: unknown[] }, world: World): Promise<void>
     "SELECT version, commands FROM command_log WHERE room_id = 'realm' ORDER BY version");
   expect(log.rows.map((r) => r.version)).to.deep.equal(Array.from({ length: version }, (_, i) => i + 1));
   expect(log.rows.flatMap((r) => r.commands.map((c) => c.kind))).to.include.members(['join', 'look', 'go', 'say', 'who']);
-}
-
-async function until(check: () => Promise<boolean>, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

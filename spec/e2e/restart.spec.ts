@@ -3,6 +3,7 @@
 // that died with the server is dropped once the server bounces our stanzas to it.
 import { expect } from 'chai';
 import { bodyOf, type Element, type Player } from '../support/player.ts';
+import { until } from '../support/until.ts';
 import { createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 
 describe('a Prosody restart mid-game (embedded database)', function () {
@@ -57,11 +58,3 @@ describe('a Prosody restart mid-game (embedded database)', function () {
     expect(occupants.byNickname('Frank')!.sessions.has(`${frank.bareJid}/vanished`)).to.equal(false);
   });
 });
-
-async function until(check: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
