@@ -10,7 +10,7 @@ import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
 import { registerServiceInfo, type Directory } from './service-info.ts';
-import { errorReply, groupchat, NS_STANZAS, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
+import { errorReply, NS_STANZAS, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
 
 /** Error conditions (RFC 6120 §8.3.3) that mean the recipient session no longer exists. */
 const GONE_CONDITIONS: ReadonlySet<string> = new Set(['recipient-unavailable', 'service-unavailable', 'item-not-found', 'remote-server-not-found', 'gone']);
@@ -155,4 +155,3 @@ export class XmppEdge implements Directory {
   }
 }
 
-export { groupchat };

@@ -1,7 +1,7 @@
 // Service discovery and the small iq services (XEP-0030, XEP-0199, XEP-0092, XEP-0410).
 import type { Component, IqContext } from '@xmpp/component';
 import type { MucRoom } from './muc.ts';
-import { errorReply, NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_VERSION, xml, type Element } from './stanzas.ts';
+import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_VERSION, xml, type Element } from './stanzas.ts';
 
 export const SOFTWARE_NAME = 'Flux';
 export const SOFTWARE_VERSION = '0.1.0';
@@ -73,4 +73,3 @@ function version(): Element {
   return xml('query', { xmlns: NS_VERSION }, xml('name', {}, SOFTWARE_NAME), xml('version', {}, SOFTWARE_VERSION));
 }
 
-export { errorReply };
