@@ -13,8 +13,6 @@ export const ROOM_QUEUE_COMMANDS_MAX = 8192;
 /** Message body size accepted from a player, in UTF-8 bytes. */
 export const BODY_BYTES_DEFAULT = 1024;
 export const BODY_BYTES_MAX = 65536;
-/** Whole incoming stanza size; xmpp.js parses before we see it, so this is checked on the serialized element. */
-export const STANZA_BYTES_MAX = 131072;
 /** Nick length in characters (XEP-0045 leaves it to the service). */
 export const NICK_CHARS_MAX = 32;
 
@@ -47,5 +45,4 @@ export const WASM_PAGES_MAX = 16384;
 
 assert(BATCH_COMMANDS_DEFAULT <= BATCH_COMMANDS_MAX, 'default batch within cap');
 assert(BATCH_COMMANDS_MAX <= ROOM_QUEUE_COMMANDS_MAX, 'a full batch fits the queue');
-assert(BODY_BYTES_MAX < STANZA_BYTES_MAX, 'a maximal body fits a stanza');
 assert(OCCUPANTS_DEFAULT <= OCCUPANTS_MAX && OCCUPANTS_MAX <= CHARACTERS_PER_ROOM_MAX, 'occupants are characters');

@@ -105,17 +105,16 @@ export class Room {
     const t3 = performance.now();
     const committed = await this.actuate(planned.statements, encoded.log);
     const t4 = performance.now();
-    if (committed === 'fenced') await this.reload();
-    if (committed !== 'committed') {
+    if (committed === 'committed') {
+      this.projectionNow = planned.next;
+      for (const [id, names] of encoded.created) this.byNick.set(names.nick, id);
+      const messages = render(output.effects, { world: this.world, projection: planned.next, texts: encoded.texts });
+      this.options.deliver(this, messages, encoded.accepted);
+    } else {
+      if (committed === 'fenced') await this.reload();
       this.rollback();
       this.options.refuse(this, encoded.accepted, 'The world could not save that, so nothing happened. Please try again.');
-      this.options.onBatch?.(this, batch.length, { contextualizeMs: t1 - t0, transformMs: t2 - t1, planMs: t3 - t2, actuateMs: t4 - t3, renderMs: 0 });
-      return;
     }
-    this.projectionNow = planned.next;
-    for (const [id, names] of encoded.created) this.byNick.set(names.nick, id);
-    const messages = render(output.effects, { world: this.world, projection: planned.next, texts: encoded.texts });
-    this.options.deliver(this, messages, encoded.accepted);
     const t5 = performance.now();
     this.options.onBatch?.(this, batch.length, { contextualizeMs: t1 - t0, transformMs: t2 - t1, planMs: t3 - t2, actuateMs: t4 - t3, renderMs: t5 - t4 });
   }

@@ -4,7 +4,6 @@
 import { jid as parseJid } from '@xmpp/jid';
 import type { Component } from '@xmpp/component';
 import type { Logger } from 'pino';
-import { STANZA_BYTES_MAX } from '../constants.ts';
 import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
@@ -95,7 +94,6 @@ export class XmppEdge implements Directory {
     if (el.attrs.type === 'error') return this.deliveryError(el);
     if (!['message', 'presence'].includes(el.name)) return;
     try {
-      if (el.toString().length > STANZA_BYTES_MAX) return this.send(errorReply(el, 'policy-violation', 'modify', 'Stanza too large.'));
       const to = parseJid(String(el.attrs.to));
       if (!el.attrs.from) return;
       if (to.local === '') return this.serviceMessage(el);
