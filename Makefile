@@ -7,8 +7,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: node_modules/.package-lock.json
 
-build/flux.wasm: wasm/assembly/index.ts wasm/asconfig.json node_modules/.package-lock.json
-	npm run -s build:wasm
+build/flux.wasm: wasm/assembly/index.ts wasm/assembly/memory.ts wasm/asconfig.json wasm/portable.ts node_modules/.package-lock.json
+	npm run -s build
 
 build: build/flux.wasm
 

@@ -26,6 +26,11 @@ export const OCCUPANTS_MAX = 10000;
 export const CHARACTERS_PER_ROOM_MAX = 65536;
 /** Locations per world. */
 export const LOCATIONS_PER_ROOM_MAX = 65536;
+/** Items and NPCs per world (the rules scan a room's items; an NPC tick moves every NPC). */
+export const ITEMS_PER_ROOM_MAX = 4096;
+export const NPCS_PER_ROOM_MAX = 256;
+/** How often a room with players in it gives its NPCs a turn. */
+export const NPC_TICK_MS_DEFAULT = 6000;
 /** Rooms served by one instance. */
 export const ROOMS_MAX = 1024;
 /** Sessions (resources) one occupant may join with. */

@@ -51,7 +51,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     if (!loaded) continue;
     const room = new Room({
       db, log: log.child({ room: id }), loaded, engine: makeEngine(loaded.world),
-      tickMs: config.tickMs, batchMax: config.batchCommandsMax,
+      tickMs: config.tickMs, batchMax: config.batchCommandsMax, npcTickMs: config.npcTickMs,
       deliver: (r, messages, batch) => edge.room(r.id)?.deliver(messages, batch),
       refuse: (r, batch, reason) => edge.room(r.id)?.refuse(batch, reason),
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
@@ -83,7 +83,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
  * command log still rebuilds the state.
  */
 function leaveStalePlayers(room: Room): void {
-  for (const c of room.projection.characters) {
+  for (const c of room.projection.characters.slice(room.world.npcs.length)) {
     if (c.present) room.submit({ command: { kind: 'leave', nick: c.nick } });
   }
 }

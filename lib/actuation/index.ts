@@ -21,7 +21,7 @@ export interface BatchRecord {
   readonly version: number;
   readonly statements: readonly Statement[];
   /** The batch's commands as the command log keeps them (enough to replay). */
-  readonly log: unknown[];
+  readonly log: readonly unknown[];
 }
 
 export type Outcome = { readonly committed: true; readonly batchId: string } | { readonly committed: false; readonly error: Error };

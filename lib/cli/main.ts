@@ -1,16 +1,26 @@
-// bin/flux: serve | migrate | demo. The only place that reads the environment,
-// the real clock and process signals (STYLE.md §6).
-import { ConfigError } from '../errors.ts';
+// bin/flux: serve | migrate | demo | world import|export | replay. The only place
+// that reads the environment, the real clock and process signals (STYLE.md §6).
+import { writeFileSync } from 'node:fs';
+import { ConfigError, WorldError } from '../errors.ts';
 import { loadConfig, requireSecret, type Config } from '../config/index.ts';
 import { createLogger } from '../log/index.ts';
 import { prepareDatabase, startService } from '../service.ts';
 import { runDemo } from '../demo/index.ts';
 import { untilSignal } from './signals.ts';
+import { openDb, migrate } from '../db/index.ts';
+import { exportWorld, installWorld, readWorldFile, worldToYaml } from '../world/index.ts';
+import { replayRoom } from '../rooms/index.ts';
+import { engineFactory } from '../engines/index.ts';
+import type { Logger } from 'pino';
+import { BATCH_COMMANDS_MAX } from '../constants.ts';
 
 const USAGE = `usage: flux <command>
   serve     run the component (config from config/default.json and the environment)
   migrate   apply database migrations and install new worlds, then exit
-  demo      start a private Prosody, the component and an embedded database, and print how to connect`;
+  demo      start a private Prosody, the component and an embedded database, and print how to connect
+  world import <file>         check a world file and install it as a new room (nothing is written if it has an error)
+  world export <room> <file>  write a room's world definition as YAML (import gives the same world back)
+  replay <room>               replay the room's command log from its initial world and compare with the stored state`;
 
 const realClock = { nowMs: () => Date.now() };
 
@@ -20,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  if (!['serve', 'migrate', 'demo'].includes(command)) {
+  if (!['serve', 'migrate', 'demo', 'world', 'replay'].includes(command)) {
     process.stderr.write(`flux: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
     return 2;
   }
@@ -42,11 +52,84 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'demo') return runDemo(config, log, realClock);
+  if (command === 'world') return world(argv.slice(1), config, log);
+  if (command === 'replay') return replay(argv[1], config, log);
   const service = await startService({ config, log, clock: realClock });
   await untilSignal();
   log.info('shutting down');
   await service.stop();
   return 0;
+}
+
+/** The configured database, migrated; unlike serve, no world is installed. */
+async function openDatabase(config: Config, log: Logger) {
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
+  await migrate(db);
+  return db;
+}
+
+async function world([verb, ...args]: string[], config: Config, log: Logger): Promise<number> {
+  if (verb === 'import' && args.length === 1) {
+    let definition;
+    try {
+      definition = readWorldFile(args[0]!); // checked whole before the database is touched
+    } catch (err) {
+      if (!(err instanceof WorldError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      process.stderr.write(`flux: ${err instanceof WorldError ? err.message : `cannot read ${args[0]}`}\n`);
+      return 1;
+    }
+    const db = await openDatabase(config, log);
+    try {
+      if (!(await installWorld(db, definition))) {
+        process.stderr.write(`flux: a room called ${definition.id} already exists; nothing was written\n`);
+        return 1;
+      }
+    } finally {
+      await db.close();
+    }
+    process.stdout.write(`installed ${definition.id}: ${definition.locations.length} locations, ${definition.items.length} items, ${definition.npcs.length} NPCs\n`);
+    return 0;
+  }
+  if (verb === 'export' && args.length === 2) {
+    const db = await openDatabase(config, log);
+    try {
+      const definition = await exportWorld(db, args[0]!);
+      if (!definition) {
+        process.stderr.write(`flux: there is no room called ${args[0]}\n`);
+        return 1;
+      }
+      writeFileSync(args[1]!, worldToYaml(definition));
+    } finally {
+      await db.close();
+    }
+    return 0;
+  }
+  process.stderr.write(`flux: usage: flux world import <file> | flux world export <room> <file>\n`);
+  return 2;
+}
+
+async function replay(room: string | undefined, config: Config, log: Logger): Promise<number> {
+  if (room === undefined) {
+    process.stderr.write('flux: usage: flux replay <room>\n');
+    return 2;
+  }
+  const db = await openDatabase(config, log);
+  try {
+    const r = await replayRoom(db, room, engineFactory(config.engine, BATCH_COMMANDS_MAX, log), log);
+    if (!r) {
+      process.stderr.write(`flux: there is no room called ${room}\n`);
+      return 1;
+    }
+    process.stdout.write(`${room}: replayed ${r.batches} batches (${r.commands} commands) to version ${r.version}\n`);
+    if (r.divergence === null) {
+      process.stdout.write('the replayed state matches the stored state\n');
+      return 0;
+    }
+    process.stdout.write(`DIVERGED: ${r.divergence}\n`);
+    return 1;
+  } finally {
+    await db.close();
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -9,8 +9,8 @@ import {
   BATCH_COMMANDS_MAX, BODY_BYTES_MAX, OCCUPANTS_MAX,
 } from '../constants.ts';
 
-export type EngineName = 'wasm' | 'js';
-export const ENGINE_NAMES: readonly EngineName[] = ['wasm', 'js'];
+export type EngineName = 'wasm' | 'js' | 'model';
+export const ENGINE_NAMES: readonly EngineName[] = ['wasm', 'js', 'model'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -22,6 +22,8 @@ export interface Config {
   readonly databaseUrl: string;
   readonly dataDir: string;
   readonly tickMs: number;
+  /** How often wandering NPCs move while players are in a room; 0 turns them to statues. */
+  readonly npcTickMs: number;
   readonly batchCommandsMax: number;
   readonly engine: EngineName;
   readonly logLevel: LogLevel;
@@ -39,6 +41,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   DATABASE_URL: 'databaseUrl',
   FLUX_DATA_DIR: 'dataDir',
   FLUX_TICK_MS: 'tickMs',
+  FLUX_NPC_TICK_MS: 'npcTickMs',
   FLUX_BATCH_MAX: 'batchCommandsMax',
   FLUX_ENGINE: 'engine',
   LOG_LEVEL: 'logLevel',
@@ -72,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults = readDefaults()): C
     databaseUrl: databaseUrl(raw.databaseUrl),
     dataDir: text(raw.dataDir, 'FLUX_DATA_DIR'),
     tickMs: integer(raw.tickMs, 'FLUX_TICK_MS', 1, 60000),
+    npcTickMs: integer(raw.npcTickMs, 'FLUX_NPC_TICK_MS', 0, 3600000),
     batchCommandsMax: integer(raw.batchCommandsMax, 'FLUX_BATCH_MAX', 1, BATCH_COMMANDS_MAX),
     engine: oneOf(raw.engine, 'FLUX_ENGINE', ENGINE_NAMES),
     logLevel: oneOf(raw.logLevel, 'LOG_LEVEL', LOG_LEVELS),

@@ -1,1 +1,4 @@
-export { loadRoom, listRooms, type Character, type Location, type LoadedRoom, type Projection, type RoomWorld } from './room-state.ts';
+export {
+  loadRoom, listRooms, engineStateOf,
+  type Character, type Item, type ItemInfo, type Location, type LoadedRoom, type NpcInfo, type Projection, type RoomWorld,
+} from './room-state.ts';

@@ -1,9 +1,11 @@
-// Effect records -> text for players. Runs after COMMIT only. One message per
-// record, except continuation records (a person in a description, a line of the
-// who list), which extend the message before them.
-import { CONTINUATIONS, DIRECTIONS, EFFECT_I32S, Fx } from '../engines/protocol.ts';
+// Effect records -> text for players. Runs after COMMIT only. A record addressed to
+// a location reaches every player present there at that point of the batch (the
+// Mirror); one body string is shared by everyone who reads it the same way.
+// Perspective is decided here: "You take the key." / "Alice takes the key."
+import { CARRY_WEIGHT_MAX, characterOf, DIRECTIONS, EFFECT_I32S, Fx, isCharacterCode, Look, PLAYER_HP } from '../engines/protocol.ts';
+import type { BatchOutput } from '../engines/engine.ts';
 import type { Projection, RoomWorld } from '../contextualization/index.ts';
-import { HELP_TEXT } from '../negotiation/index.ts';
+import { Mirror } from './mirror.ts';
 
 export interface Message {
   /** The character who receives it. */
@@ -11,78 +13,195 @@ export interface Message {
   /** A player speaking (their nick), or the game itself (null: the bare room JID). */
   readonly speaker: string | null;
   readonly body: string;
-  /** Index of the command in the batch this answers, when it is that player's own say (the echo). */
-  readonly echoOf?: number;
+  /** The command whose id and origin-id this carries: the speaker's own say or emote coming back. */
+  readonly reflects?: number;
+  /** The command this confirms to its sender (a whisper's "You whisper..."). */
+  readonly answers?: number;
+  /** A whisper: sent as a MUC private message from the speaker (XEP-0045 §7.5). */
+  readonly private?: boolean;
+}
+
+/** Text a command carried (say, emote, whisper), with the index of that command in its batch. */
+export interface BatchText {
+  readonly text: string;
+  readonly command: number;
 }
 
 export interface RenderInput {
   readonly world: RoomWorld;
-  readonly projection: Projection;
-  /** say texts of the batch, by the index the commands carry. */
-  readonly texts: readonly string[];
+  /** The committed state the batch started from. */
+  readonly before: Projection;
+  /** The state it committed (names of characters the batch created). */
+  readonly after: Projection;
+  readonly texts: readonly BatchText[];
 }
 
-export function render(effects: Int32Array, input: RenderInput): Message[] {
-  const out: Message[] = [];
-  let parts: string[] = [];
-  let head: Omit<Message, 'body'> | null = null;
-  let footer = '';
-  const flush = () => {
-    if (head) out.push({ ...head, body: parts.join('') + footer });
-    head = null;
-    parts = [];
-    footer = '';
-  };
-  for (let i = 0; i < effects.length; i += EFFECT_I32S) {
-    const to = effects[i]!;
-    const template = effects[i + 1]!;
-    const a = effects[i + 2]!;
-    const b = effects[i + 3]!;
-    const c = effects[i + 4]!;
-    if (CONTINUATIONS.has(template)) {
-      parts.push(continuation(template, a, b, input, parts.length));
-      continue;
+interface EffectRecord {
+  readonly template: number;
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+}
+
+export function render(output: BatchOutput, input: RenderInput): Message[] {
+  const r = new Renderer(input, new Mirror(input.before, input.after.characters.length, output.changes));
+  const fx = output.effects;
+  for (let i = 0; i < fx.length; i += EFFECT_I32S) {
+    r.mirror.advance(fx[i + 6]!);
+    const record = { template: fx[i + 1]!, a: fx[i + 2]!, b: fx[i + 3]!, c: fx[i + 4]! };
+    let end = i + EFFECT_I32S;
+    const candidates: number[] = [];
+    while (end < fx.length && fx[end + 1] === Fx.candidate) {
+      candidates.push(fx[end + 2]!);
+      end += EFFECT_I32S;
     }
-    flush();
-    head = { to, speaker: null };
-    if (template === Fx.say) {
-      head = { to, speaker: nick(input, a), ...(to === a ? { echoOf: c } : {}) };
-      parts.push(input.texts[b] ?? '');
-    } else if (template === Fx.description) {
-      const place = input.world.locations[a]!;
-      parts.push(`${place.title}\n${place.description}`);
-      footer = `\n${exitsLine(input.world, a)}`;
-    } else {
-      parts.push(line(template, a, b, input));
+    r.effect(fx[i]!, fx[i + 5]!, record, candidates);
+    i = end - EFFECT_I32S;
+  }
+  return r.out;
+}
+
+class Renderer {
+  readonly out: Message[] = [];
+  constructor(private readonly input: RenderInput, readonly mirror: Mirror) {}
+
+  effect(audience: number, except: number, e: EffectRecord, candidates: number[]): void {
+    const listeners = audience >= 0 ? [audience] : [...this.mirror.at(-audience - 1)].filter((id) => id !== except);
+    // Bodies are built once per point of view: the actor, the one acted on, everyone else.
+    const bodies = new Map<string, string>();
+    for (const to of listeners) {
+      if (this.isNpc(to)) continue;
+      const view = to === e.a ? 'a' : to === e.b ? 'b' : to === e.c ? 'c' : 'other';
+      let body = bodies.get(view);
+      if (body === undefined) bodies.set(view, (body = this.body(to, e, candidates)));
+      this.out.push({ to, ...this.envelope(to, e), body });
     }
   }
-  flush();
-  return out;
-}
 
-function continuation(template: number, a: number, b: number, input: RenderInput, index: number): string {
-  if (template === Fx.descriptionPerson) return `${index === 1 ? '\nAlso here: ' : ', '}${nick(input, a)}`;
-  return `\n  ${nick(input, a)} - ${input.world.locations[b]?.title ?? '?'}`;
-}
+  private envelope(to: number, e: EffectRecord): Omit<Message, 'to' | 'body'> {
+    const { template, a, b, c } = e;
+    if (template === Fx.say || template === Fx.emote) {
+      return { speaker: this.nick(a), ...(to === a ? { reflects: this.input.texts[b]?.command } : {}) };
+    }
+    if (template === Fx.whisper) {
+      return to === b ? { speaker: this.nick(a), private: true } : { speaker: null, answers: this.input.texts[c]?.command };
+    }
+    return { speaker: null };
+  }
 
-function line(template: number, a: number, b: number, input: RenderInput): string {
-  switch (template) {
-    case Fx.arrive:
-      return b < 0 ? `${nick(input, a)} has entered the world.` : `${nick(input, a)} arrives from ${fromDirection(b)}.`;
-    case Fx.depart:
-      return b < 0 ? `${nick(input, a)} has left the world.` : `${nick(input, a)} leaves ${DIRECTIONS[b]}.`;
-    case Fx.noExit:
-      return `You can't go ${DIRECTIONS[a]} from here.`;
-    case Fx.who:
-      return `Players in ${input.world.title} (${a}):`;
-    case Fx.help:
-      return HELP_TEXT;
-    case Fx.notPresent:
-      return 'You are not in this world: join the room first.';
-    default:
-      return `(unknown effect ${template})`;
+  private body(to: number, { template, a, b, c }: EffectRecord, candidates: number[]): string {
+    const you = (id: number) => id === to;
+    const name = (id: number, start = false) => (you(id) ? (start ? 'You' : 'you') : this.name(id, start));
+    const item = (id: number) => `the ${this.input.world.items[id]?.name ?? 'thing'}`;
+    const verb = (id: number, second: string, third: string) => `${name(id, true)} ${you(id) ? second : third}`;
+    switch (template) {
+      case Fx.description: return this.description(to, a);
+      case Fx.arrive: return b === -1 ? `${this.name(a, true)} has entered the world.` : b === -2 ? `${this.name(a, true)} appears.` : `${this.name(a, true)} arrives from ${fromDirection(b)}.`;
+      case Fx.depart: return b < 0 ? `${this.name(a, true)} has left the world.` : `${this.name(a, true)} leaves ${DIRECTIONS[b]}.`;
+      case Fx.say: return this.text(b);
+      case Fx.emote: return `/me ${this.text(b)}`; // XEP-0245: clients show it as an action
+      case Fx.noExit: return `You can't go ${DIRECTIONS[a]} from here.`;
+      case Fx.locked: return `The way ${DIRECTIONS[a]} is locked. You need to carry its key.`;
+      case Fx.who: return this.who();
+      case Fx.notPresent: return 'You are not in this world: join the room first.';
+      case Fx.whisper: return to === b ? this.text(c) : `You whisper to ${this.nick(b)}: ${this.text(c)}`;
+      case Fx.inventory: return this.inventory(a);
+      case Fx.notFound: return NOT_FOUND[a] ?? NOT_FOUND[Look.here]!;
+      case Fx.ambiguous: return `Which do you mean: ${candidates.map((code) => this.nameOfCode(code)).join(' or ')}?`;
+      case Fx.take: return `${verb(a, 'take', 'takes')} ${item(b)}.`;
+      case Fx.drop: return `${verb(a, 'drop', 'drops')} ${item(b)}.`;
+      case Fx.give: return `${verb(a, 'give', 'gives')} ${item(b)} to ${name(c)}.`;
+      case Fx.tooHeavy: return you(b) ? `You can't carry ${item(a)} as well: you can carry a weight of ${CARRY_WEIGHT_MAX} at most.` : `${this.name(b, true)} can't carry ${item(a)} as well.`;
+      case Fx.refuses: return `${this.name(a, true)} doesn't want ${item(b)}.`;
+      case Fx.thanks: return this.thanks(to, a, b, c);
+      case Fx.examine: return this.examine(a);
+      case Fx.attack: return c === 0 ? `${verb(a, 'swing at', 'swings at')} ${name(b)} and ${you(a) ? 'miss' : 'misses'}.` : `${verb(a, 'hit', 'hits')} ${name(b)} (${c} damage${you(b) ? `, health ${this.mirror.hp[b]! - c > 0 ? this.mirror.hp[b]! - c : 0}/${this.maxHp(b)}` : ''}).`;
+      case Fx.died: return you(a) ? `${this.name(b, true)} has killed you!` : `${verb(b, 'have killed', 'has killed')} ${this.name(a)}!`;
+      case Fx.respawn: return `You wake up in ${this.input.world.locations[b]?.title ?? 'the world'}, whole again. What you carried lies where you fell.`;
+      case Fx.notYourself: return "You can't do that to yourself.";
+      default: return `(unknown effect ${template})`;
+    }
+  }
+
+  private description(viewer: number, location: number): string {
+    const place = this.input.world.locations[location]!;
+    const lines = [place.title, place.description];
+    const things = this.mirror.itemsAt(location).map((i) => this.input.world.items[i]!.name);
+    if (things.length > 0) lines.push(`You see: ${things.join(', ')}.`);
+    const people = [...this.mirror.at(location)].filter((id) => id !== viewer).sort((x, y) => x - y).map((id) => this.nick(id));
+    if (people.length > 0) lines.push(`Also here: ${people.join(', ')}`);
+    lines.push(exitsLine(this.input.world, location));
+    return lines.join('\n');
+  }
+
+  private who(): string {
+    const players = this.input.after.characters.filter((c) => !this.isNpc(c.id) && this.mirror.present[c.id]);
+    const lines = players.map((c) => `  ${c.nick} - ${this.input.world.locations[this.mirror.location[c.id]!]?.title ?? '?'}`);
+    return [`Players in ${this.input.world.title} (${players.length}):`, ...lines].join('\n');
+  }
+
+  private inventory(whose: number): string {
+    const items = this.mirror.carriedBy(whose).map((i) => this.input.world.items[i]!);
+    const weight = items.reduce((sum, i) => sum + i.weight, 0);
+    const carrying = items.length === 0 ? 'You are carrying nothing.' : `You are carrying: ${items.map((i) => i.name).join(', ')} (weight ${weight} of ${CARRY_WEIGHT_MAX}).`;
+    return `${carrying}\nHealth: ${this.mirror.hp[whose]}/${this.maxHp(whose)}.`;
+  }
+
+  private examine(code: number): string {
+    if (!isCharacterCode(code)) {
+      const item = this.input.world.items[code]!;
+      return `${capitalize(item.name)}: ${item.description}\nWeight ${item.weight}${item.damage > 0 ? `, a weapon (+${item.damage} damage)` : ''}.`;
+    }
+    const id = characterOf(code);
+    const carried = this.mirror.carriedBy(id).map((i) => this.input.world.items[i]!.name);
+    const about = this.isNpc(id) ? this.input.world.npcs[id]!.description : `${this.nick(id)} is a traveller in ${this.input.world.title}.`;
+    const holding = carried.length === 0 ? '' : `\nCarrying: ${carried.join(', ')}.`;
+    return `${about}\nHealth: ${this.mirror.hp[id]}/${this.maxHp(id)}.${holding}`;
+  }
+
+  private thanks(to: number, npc: number, giver: number, item: number): string {
+    const said = `${this.name(npc, true)} says: "${this.input.world.npcs[npc]?.thanks ?? 'Thank you.'}"`;
+    const thing = this.input.world.items[item]?.name ?? 'thing';
+    if (to === giver) return `You give the ${thing} to ${this.name(npc)}.\n${said}\nQuest complete!`;
+    return `${this.name(giver, true)} gives the ${thing} to ${this.name(npc)}.\n${said}`;
+  }
+
+  private nameOfCode(code: number): string {
+    return isCharacterCode(code) ? this.name(characterOf(code)) : `the ${this.input.world.items[code]?.name ?? 'thing'}`;
+  }
+
+  private text(index: number): string {
+    return this.input.texts[index]?.text ?? '';
+  }
+
+  private isNpc(id: number): boolean {
+    return id < this.input.world.npcs.length;
+  }
+
+  private maxHp(id: number): number {
+    return this.isNpc(id) ? this.input.world.npcHp[id]! : PLAYER_HP;
+  }
+
+  private nick(id: number): string {
+    return this.input.after.characters[id]?.nick ?? 'someone';
+  }
+
+  /** Players and proper-named NPCs as they are; "giant rat" is "the giant rat". */
+  private name(id: number, start = false): string {
+    const nick = this.nick(id);
+    const named = this.isNpc(id) && nick[0] === nick[0]?.toLowerCase() ? `the ${nick}` : nick;
+    return start ? capitalize(named) : named;
   }
 }
+
+const NOT_FOUND: Record<number, string> = {
+  [Look.here]: "You don't see that here.",
+  [Look.carried]: "You aren't carrying that.",
+  [Look.person]: 'There is nobody like that here.',
+  [Look.player]: 'There is no player by that name in this world right now.',
+};
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export function exitsLine(world: RoomWorld, location: number): string {
   const names = DIRECTIONS.filter((_, d) => world.exits[location * DIRECTIONS.length + d]! >= 0);
@@ -92,8 +211,4 @@ export function exitsLine(world: RoomWorld, location: number): string {
 function fromDirection(d: number): string {
   const name = DIRECTIONS[d]!;
   return name === 'up' ? 'above' : name === 'down' ? 'below' : `the ${name}`;
-}
-
-function nick(input: RenderInput, id: number): string {
-  return input.projection.characters[id]?.nick ?? 'someone';
 }

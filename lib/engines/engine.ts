@@ -1,35 +1,64 @@
 // One interface for every engine (DESIGN §3): the same state and the same packed
 // commands give the same change log and effects, byte for byte.
 
-/** What never changes while a room runs: its map. */
+/**
+ * What never changes while a room runs: its map, its things and its NPCs. Items
+ * are numbered 0..items-1; NPCs are characters 0..npcs-1, players come after them.
+ */
 export interface WorldMap {
-  /** locations * DIRECTION_COUNT destinations, -1 where there is no exit. */
-  readonly exits: Int32Array;
   readonly locationCount: number;
   readonly startLocation: number;
+  /** locations * DIRECTION_COUNT destinations, -1 where there is no exit. */
+  readonly exits: Int32Array;
+  /** Same shape: the item a walker must carry to pass, -1 where the way is open. */
+  readonly locks: Int32Array;
+  readonly itemWeight: Int32Array;
+  /** Added to the carrier's blows (the best weapon carried counts). */
+  readonly itemDamage: Int32Array;
+  /** Where an item lies at the start, and goes back to when a quest takes it. */
+  readonly itemHome: Int32Array;
+  readonly npcHp: Int32Array;
+  readonly npcDamage: Int32Array;
+  readonly npcHome: Int32Array;
+  /** 1 when the NPC wanders on the world's ticks. */
+  readonly npcWander: Int32Array;
+  /** The item that completes the NPC's quest, -1 for none. */
+  readonly npcWants: Int32Array;
 }
 
-/** The mutable tables, one entry per character slot. */
-export interface CharacterTables {
+/** The changing part of a room, as flat tables: one entry per character or item. */
+export interface EngineState {
+  /** The PRNG state (never 0 once drawn from). */
+  readonly seed: number;
   readonly location: Int32Array;
   readonly flags: Int32Array;
+  readonly hp: Int32Array;
+  /** Per item: a location (>= 0) or the character carrying it (protocol `carriedBy`). */
+  readonly itemPlace: Int32Array;
+}
+
+export interface BatchInput {
+  /** COMMAND_I32S per command. */
+  readonly commands: Int32Array;
+  /** The entity codes the commands' match lists point into. */
+  readonly matches: Int32Array;
 }
 
 export interface BatchOutput {
   /** CHANGE_I32S per record: entity, id, field, value. */
   readonly changes: Int32Array;
-  /** EFFECT_I32S per record: recipient, template, a, b, c. */
+  /** EFFECT_I32S per record: audience, template, a, b, c, except, mark. */
   readonly effects: Int32Array;
 }
 
 export interface Engine {
   readonly name: string;
-  /** Replace the resident character tables (initial load, or rollback to the last commit). */
-  load(characters: CharacterTables): void;
-  /** Run one batch: `commands` holds COMMAND_I32S per command. */
-  run(commands: Int32Array): BatchOutput;
-  /** A copy of the resident character tables. */
-  snapshot(): CharacterTables;
+  /** Replace the resident state (initial load, a new player's slot, or rollback to the last commit). */
+  load(state: EngineState): void;
+  /** Run one batch. */
+  run(batch: BatchInput): BatchOutput;
+  /** A copy of the resident state. */
+  snapshot(): EngineState;
   /** Bytes of memory the engine holds for this room. */
   memoryBytes(): number;
 }

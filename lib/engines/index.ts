@@ -1,37 +1,29 @@
-export type { Engine, BatchOutput, CharacterTables, WorldMap } from './engine.ts';
-export { WasmEngine, compileKernel, WASM_FILE } from './wasm.ts';
-export { JsEngine } from './js.ts';
+export type { Engine, BatchInput, BatchOutput, EngineState, WorldMap } from './engine.ts';
+export { KernelEngine, compileKernel, portableKernel, WASM_FILE, PORTABLE_FILE } from './kernel.ts';
+export { ModelEngine } from './model.ts';
 export * from './protocol.ts';
-import type { CharacterTables } from './engine.ts';
-import { FLAG_CREATED, FLAG_PRESENT } from './protocol.ts';
-
-/** The engine's tables for characters as the projection has them (committed state). */
-export function tablesOf(characters: readonly { location: number; present: boolean }[], slots = characters.length): CharacterTables {
-  const location = new Int32Array(slots);
-  const flags = new Int32Array(slots);
-  characters.forEach((c, i) => {
-    location[i] = c.location;
-    flags[i] = FLAG_CREATED | (c.present ? FLAG_PRESENT : 0);
-  });
-  return { location, flags };
-}
-
 import type { Logger } from 'pino';
 import type { Engine, WorldMap } from './engine.ts';
-import { compileKernel, WasmEngine } from './wasm.ts';
-import { JsEngine } from './js.ts';
+import { compileKernel, KernelEngine, portableKernel } from './kernel.ts';
+import { ModelEngine } from './model.ts';
+import type { EngineName } from '../config/index.ts';
+
 
 /**
  * The engine for each room, as configured: `wasm` unless WebAssembly cannot load,
- * then `js` with a warning (DESIGN §3).
+ * then `js` with a warning (DESIGN §3). `model` is the readable oracle: slow, but
+ * the same rules, for debugging a divergence in play.
  */
-export function engineFactory(name: 'wasm' | 'js', commandsMax: number, log: Logger): (map: WorldMap) => Engine {
-  if (name === 'js') return (map) => new JsEngine(map);
-  try {
-    const kernel = compileKernel();
-    return (map) => new WasmEngine(kernel, map, commandsMax);
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'WASM engine unavailable, falling back to the js engine');
-    return (map) => new JsEngine(map);
+export function engineFactory(name: EngineName, commandsMax: number, log: Logger): (map: WorldMap) => Engine {
+  if (name === 'model') return (map) => new ModelEngine(map);
+  if (name === 'wasm') {
+    try {
+      const kernel = compileKernel();
+      return (map) => KernelEngine.wasm(kernel, map, commandsMax);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'WASM engine unavailable, falling back to the js engine');
+    }
   }
+  const code = portableKernel();
+  return (map) => KernelEngine.js(code, map, commandsMax);
 }

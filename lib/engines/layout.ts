@@ -1,36 +1,22 @@
-// The host owns the WASM memory and lays the tables out in it (STYLE.md, the
-// AssemblyScript model). Offsets are in bytes, each table 8-byte aligned.
-import { COMMAND_I32S, CHANGE_I32S, DIRECTION_COUNT, EFFECT_I32S } from './protocol.ts';
+// The host owns the kernel's memory and lays the tables out in it (STYLE.md, the
+// AssemblyScript model): a header saying where everything is, then the world's
+// static tables, the state, and the batch's input and output buffers. Offsets are
+// in bytes, each table 8-byte aligned.
+import { CHANGE_I32S, COMMAND_I32S, DIRECTION_COUNT, EFFECT_I32S, Header, HEADER_I32S, MATCHES_PER_NAME_MAX } from './protocol.ts';
+import type { EngineState, WorldMap } from './engine.ts';
 
 export interface Capacity {
-  readonly locations: number;
   readonly characters: number;
   readonly commands: number;
 }
 
-export interface Layout {
-  readonly exits: number;
-  readonly charLocation: number;
-  readonly charFlags: number;
-  readonly commands: number;
-  readonly changes: number;
-  readonly effects: number;
-  readonly end: number;
-  readonly changesMax: number;
-  readonly effectsMax: number;
-}
+export type Layout = Record<keyof typeof Header, number> & { readonly header: number; readonly end: number; readonly matchesMax: number };
 
-/** Change records one command can write at most (join: created, location, present). */
-export const CHANGES_PER_COMMAND_MAX = 3;
-/** Effects one command can write: a description or a who list names everyone once, plus a header. */
-/** Sizing guess for one pass over a batch: a say heard by a handful of people. */
-export const EFFECTS_PER_COMMAND_TYPICAL = 16;
+/** Output records a pass must have room for: a typical batch at once, and always the largest commands. */
+export const CHANGES_PER_COMMAND_TYPICAL = 4;
+export const EFFECTS_PER_COMMAND_TYPICAL = 4;
 
-export function effectsPerCommandMax(characters: number): number {
-  return 2 * characters + 2;
-}
-
-export function computeLayout(base: number, cap: Capacity): Layout {
+export function computeLayout(base: number, map: WorldMap, cap: Capacity): Layout {
   const align = (n: number) => (n + 7) & ~7;
   let at = align(base);
   const take = (i32s: number) => {
@@ -38,19 +24,82 @@ export function computeLayout(base: number, cap: Capacity): Layout {
     at = align(at + i32s * 4);
     return start;
   };
-  const changesMax = cap.commands * CHANGES_PER_COMMAND_MAX;
-  // Room for a typical batch in one pass, and always for a few of the largest commands;
-  // the kernel stops and resumes when a batch would overflow it (wasm/assembly run()).
-  const effectsMax = Math.max(cap.commands * EFFECTS_PER_COMMAND_TYPICAL, 4 * effectsPerCommandMax(cap.characters));
+  const items = map.itemWeight.length;
+  const npcs = map.npcHp.length;
+  const changesMax = Math.max(cap.commands * CHANGES_PER_COMMAND_TYPICAL, 4 * (9 + 2 * items + npcs));
+  const effectsMax = Math.max(cap.commands * EFFECTS_PER_COMMAND_TYPICAL, 4 * (16 + MATCHES_PER_NAME_MAX + 2 * npcs));
+  const matchesMax = cap.commands * 2 * MATCHES_PER_NAME_MAX;
+  const header = take(HEADER_I32S);
   return {
-    exits: take(cap.locations * DIRECTION_COUNT),
+    header,
+    locationCount: map.locationCount,
+    startLocation: map.startLocation,
+    exits: take(map.locationCount * DIRECTION_COUNT),
+    locks: take(map.locationCount * DIRECTION_COUNT),
+    itemCount: items,
+    itemWeight: take(items),
+    itemDamage: take(items),
+    itemHome: take(items),
+    itemPlace: take(items),
+    npcCount: npcs,
+    npcHp: take(npcs),
+    npcDamage: take(npcs),
+    npcHome: take(npcs),
+    npcWander: take(npcs),
+    npcWants: take(npcs),
+    characterCount: 0,
     charLocation: take(cap.characters),
     charFlags: take(cap.characters),
+    charHp: take(cap.characters),
+    seed: 0,
     commands: take(cap.commands * COMMAND_I32S),
+    matches: take(matchesMax),
     changes: take(changesMax * CHANGE_I32S),
-    effects: take(effectsMax * EFFECT_I32S),
-    end: at,
     changesMax,
+    effects: take(effectsMax * EFFECT_I32S),
     effectsMax,
+    changeCount: 0,
+    effectCount: 0,
+    changeBase: 0,
+    matchesMax,
+    end: at,
+  };
+}
+
+/** Writes the header and the static tables; the state comes with `writeState`. */
+export function writeWorld(heap: Int32Array, l: Layout, map: WorldMap): void {
+  for (const [name, slot] of Object.entries(Header)) heap[(l.header >> 2) + slot] = l[name as keyof typeof Header];
+  const put = (offset: number, table: Int32Array) => heap.set(table, offset >> 2);
+  put(l.exits, map.exits);
+  put(l.locks, map.locks);
+  put(l.itemWeight, map.itemWeight);
+  put(l.itemDamage, map.itemDamage);
+  put(l.itemHome, map.itemHome);
+  put(l.npcHp, map.npcHp);
+  put(l.npcDamage, map.npcDamage);
+  put(l.npcHome, map.npcHome);
+  put(l.npcWander, map.npcWander);
+  put(l.npcWants, map.npcWants);
+}
+
+export function writeState(heap: Int32Array, l: Layout, state: EngineState): void {
+  const count = state.location.length;
+  heap[(l.header >> 2) + Header.characterCount] = count;
+  heap[(l.header >> 2) + Header.seed] = state.seed;
+  heap.set(state.location, l.charLocation >> 2);
+  heap.set(state.flags, l.charFlags >> 2);
+  heap.set(state.hp, l.charHp >> 2);
+  heap.set(state.itemPlace, l.itemPlace >> 2);
+}
+
+export function readState(heap: Int32Array, l: Layout): EngineState {
+  const count = heap[(l.header >> 2) + Header.characterCount]!;
+  const copy = (offset: number, n: number) => heap.slice(offset >> 2, (offset >> 2) + n);
+  return {
+    seed: heap[(l.header >> 2) + Header.seed]!,
+    location: copy(l.charLocation, count),
+    flags: copy(l.charFlags, count),
+    hp: copy(l.charHp, count),
+    itemPlace: copy(l.itemPlace, l.itemCount),
   };
 }

@@ -6,43 +6,147 @@ export const DIRECTIONS = ['north', 'east', 'south', 'west', 'up', 'down'] as co
 export type Direction = (typeof DIRECTIONS)[number];
 export const DIRECTION_COUNT = DIRECTIONS.length;
 
+/**
+ * Command kinds. A command is COMMAND_I32S numbers: kind, actor, a, b, c, d.
+ * Things a player names travel as match lists: (offset, count) into the batch's
+ * match buffer, each entry an entity code (see `itemCode`, `characterCode`).
+ */
 export const Cmd = {
   join: 1,
   leave: 2,
   look: 3,
-  go: 4,
-  say: 5,
+  go: 4, // a = direction
+  say: 5, // a = text index
   who: 6,
-  help: 7,
+  emote: 7, // a = text index
+  whisper: 8, // a, b = whom; c = text index
+  inventory: 9,
+  take: 10, // a, b = what
+  drop: 11, // a, b = what
+  give: 12, // a, b = what; c, d = to whom
+  examine: 13, // a, b = what
+  attack: 14, // a, b = whom
+  tick: 15, // actor = -1: the world's own turn (NPCs wander)
 } as const;
 export type CommandKind = keyof typeof Cmd;
 
+/** Change log records: CHANGE_I32S numbers: entity, id, field, value. */
+export const Entity = { character: 1, item: 2, room: 3 } as const;
 export const Field = {
   location: 1,
   present: 2,
   created: 3,
+  hp: 4,
+  quest: 5,
+  /** Of an item: where it is (see `placeOf`). */
+  place: 1,
+  /** Of the room: the PRNG state. */
+  seed: 1,
 } as const;
-export const ENTITY_CHARACTER = 1;
 
+/**
+ * Effect records: EFFECT_I32S numbers: audience, template, a, b, c, except, mark.
+ * audience >= 0 is one character; audience < 0 is everyone present at location
+ * (-audience - 1) but `except`. `mark` counts the batch's change records written
+ * before this effect, so the renderer sees the world as it was at that moment.
+ */
 export const Fx = {
-  description: 1,
-  descriptionPerson: 2,
-  arrive: 3,
-  depart: 4,
-  say: 5,
-  noExit: 6,
-  who: 7,
-  whoPerson: 8,
-  help: 9,
-  notPresent: 10,
+  description: 1, // a = location
+  arrive: 2, // a = who, b = from direction (-1 entered the world, -2 appeared)
+  depart: 3, // a = who, b = direction (-1 left the world)
+  say: 4, // a = speaker, b = text
+  emote: 5, // a = who, b = text
+  noExit: 6, // a = direction
+  locked: 7, // a = direction
+  who: 8,
+  notPresent: 9,
+  whisper: 10, // a = speaker, b = listener, c = text
+  inventory: 11, // a = whose
+  notFound: 12, // a = a Look value
+  ambiguous: 13, // a = how many; followed by `candidate` records
+  candidate: 14, // a = entity code (continues the previous effect)
+  take: 15, // a = who, b = item
+  drop: 16, // a = who, b = item
+  give: 17, // a = giver, b = item, c = receiver
+  tooHeavy: 18, // a = item, b = who would carry it
+  refuses: 19, // a = npc, b = item
+  thanks: 20, // a = npc, b = giver, c = item
+  examine: 21, // a = entity code
+  attack: 22, // a = attacker, b = target, c = damage (0: a miss)
+  died: 23, // a = victim, b = killer
+  respawn: 24, // a = who, b = location
+  notYourself: 25,
 } as const;
 
-/** Templates that continue the previous effect to the same recipient (one message). */
-export const CONTINUATIONS: ReadonlySet<number> = new Set([Fx.descriptionPerson, Fx.whoPerson]);
+/** Where `notFound` looked. */
+export const Look = { here: 0, carried: 1, person: 2, player: 3 } as const;
 
-export const COMMAND_I32S = 4;
+export const COMMAND_I32S = 6;
 export const CHANGE_I32S = 4;
-export const EFFECT_I32S = 5;
+export const EFFECT_I32S = 7;
 
 export const FLAG_CREATED = 1;
 export const FLAG_PRESENT = 2;
+export const FLAG_NPC = 4;
+export const FLAG_QUEST = 8;
+
+/** Rules every world shares. */
+export const PLAYER_HP = 10;
+export const PLAYER_DAMAGE = 2;
+export const CARRY_WEIGHT_MAX = 10;
+/** Candidates the host passes for one named thing; more are cut. */
+export const MATCHES_PER_NAME_MAX = 16;
+
+/** A thing named by a player: an item (>= 0) or a character (< 0). */
+export const itemCode = (item: number) => item;
+export const characterCode = (character: number) => -character - 1;
+export const isCharacterCode = (code: number) => code < 0;
+export const characterOf = (code: number) => -code - 1;
+
+/** An item's place: a location (>= 0) or carried by a character (< 0). */
+export const carriedBy = (character: number) => -character - 1;
+export const holderOf = (place: number) => -place - 1;
+
+/** The one record a batch that drew random numbers ends with. */
+export const seedChange = (seed: number) => Int32Array.of(Entity.room, 0, Field.seed, seed);
+
+/** A broadcast audience: everyone present at `location`. */
+export const everyoneAt = (location: number) => -location - 1;
+
+/**
+ * The header the host writes at the start of the kernel's memory: where each
+ * table lives and how big it is. The kernel reads it at every run, so one kernel
+ * module can serve any room whose memory it is given.
+ */
+export const Header = {
+  locationCount: 0,
+  startLocation: 1,
+  exits: 2,
+  locks: 3,
+  itemCount: 4,
+  itemWeight: 5,
+  itemDamage: 6,
+  itemHome: 7,
+  itemPlace: 8,
+  npcCount: 9,
+  npcHp: 10,
+  npcDamage: 11,
+  npcHome: 12,
+  npcWander: 13,
+  npcWants: 14,
+  characterCount: 15,
+  charLocation: 16,
+  charFlags: 17,
+  charHp: 18,
+  seed: 19,
+  commands: 20,
+  matches: 21,
+  changes: 22,
+  changesMax: 23,
+  effects: 24,
+  effectsMax: 25,
+  changeCount: 26,
+  effectCount: 27,
+  changeBase: 28,
+} as const;
+export const HEADER_I32S = 32;

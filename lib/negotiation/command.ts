@@ -8,8 +8,12 @@ export interface Command {
   readonly jid?: string;
   /** go: index into DIRECTIONS. */
   readonly direction?: number;
-  /** say: what is said (already checked for size and cleaned of XML-forbidden characters). */
+  /** say, emote, whisper: the words (already checked for size and cleaned of XML-forbidden characters). */
   readonly text?: string;
+  /** take, drop, give, examine: the thing as the player named it. */
+  readonly what?: string;
+  /** give, attack, whisper: the character as the player named them. */
+  readonly whom?: string;
 }
 
 /** Where a command came from, so its replies and echo go back to the right session. */
@@ -17,6 +21,8 @@ export interface Origin {
   readonly from: string;
   /** The message's id and XEP-0359 origin-id, kept on its reflection so the client can match it. */
   readonly reflects?: { readonly id?: string; readonly originId?: string };
+  /** It came as a MUC private message (a whisper the client already shows as sent). */
+  readonly private?: boolean;
 }
 
 export interface Submission {

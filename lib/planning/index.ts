@@ -1,9 +1,9 @@
 // Planning (DESIGN §3 stage 5): the engine's change log applied to the room's
 // immutable projection with Immer (fragment change detection), and the patches
 // turned into batched, parametrised SQL: one statement per table, never one per row.
-import { enablePatches, produceWithPatches, type Patch } from 'immer';
+import { enablePatches, produceWithPatches, type Draft, type Patch } from 'immer';
 import { assert } from '../assert.ts';
-import { CHANGE_I32S, ENTITY_CHARACTER, Field } from '../engines/protocol.ts';
+import { CHANGE_I32S, Entity, Field, PLAYER_HP } from '../engines/protocol.ts';
 import type { Character, Projection } from '../contextualization/index.ts';
 
 enablePatches();
@@ -27,38 +27,76 @@ export function applyChanges(projection: Projection, changes: Int32Array, create
   return produceWithPatches(projection, (draft) => {
     draft.version += 1;
     for (let i = 0; i < changes.length; i += CHANGE_I32S) {
-      assert(changes[i] === ENTITY_CHARACTER, 'characters are the only changing entity');
+      const entity = changes[i]!;
       const id = changes[i + 1]!;
       const field = changes[i + 2]!;
       const value = changes[i + 3]!;
-      if (field === Field.created) {
-        const names = created.get(id);
-        assert(names !== undefined && id === draft.characters.length, 'a created character has the next slot and a name');
-        draft.characters.push({ id, nick: names.nick, jid: names.jid, location: 0, present: false });
-        continue;
+      if (entity === Entity.room) {
+        assert(field === Field.seed, `room field ${field}`);
+        draft.seed = value;
+      } else if (entity === Entity.item) {
+        const item = draft.items[id];
+        assert(item !== undefined && field === Field.place, 'an item change names an item and its place');
+        item.place = value;
+      } else {
+        assert(entity === Entity.character, `entity ${entity}`);
+        applyToCharacter(draft.characters, id, field, value, created);
       }
-      const character = draft.characters[id];
-      assert(character !== undefined, 'a change names an existing character');
-      if (field === Field.location) character.location = value;
-      else if (field === Field.present) character.present = value === 1;
-      else assert(false, `unknown field ${field}`);
     }
   }) as [Projection, Patch[], Patch[]];
 }
 
-/** SQL for what the patches touched; a batch that changed no character writes none. */
+function applyToCharacter(characters: Draft<Character>[], id: number, field: number, value: number, created: NewCharacters): void {
+  if (field === Field.created) {
+    const names = created.get(id);
+    assert(names !== undefined && id === characters.length, 'a created character has the next slot and a name');
+    characters.push({ id, nick: names.nick, jid: names.jid, location: 0, present: false, hp: PLAYER_HP, quest: false });
+    return;
+  }
+  const character = characters[id];
+  assert(character !== undefined, 'a change names an existing character');
+  if (field === Field.location) character.location = value;
+  else if (field === Field.present) character.present = value === 1;
+  else if (field === Field.hp) character.hp = value;
+  else if (field === Field.quest) character.quest = value === 1;
+  else assert(false, `unknown field ${field}`);
+}
+
+/** The rows a table's patches touched, in id order. */
+function touched(patches: readonly Patch[], table: 'characters' | 'items'): number[] {
+  const ids = new Set<number>();
+  for (const p of patches) if (p.path[0] === table && p.path.length >= 2) ids.add(Number(p.path[1]));
+  return [...ids].sort((a, b) => a - b);
+}
+
+/**
+ * SQL for what the patches touched: one statement per table, a fixed number of
+ * parameters whatever the row count. A batch of says and looks writes none.
+ */
 export function statementsFor(roomId: string, next: Projection, patches: readonly Patch[]): Statement[] {
-  const touched = new Set<number>();
-  for (const p of patches) if (p.path[0] === 'characters' && p.path.length >= 2) touched.add(Number(p.path[1]));
-  if (touched.size === 0) return [];
-  const rows: Character[] = [...touched].sort((a, b) => a - b).map((id) => next.characters[id]!);
-  return [{
-    text: `INSERT INTO characters (room_id, id, nick, jid, location, present)
-      SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bool[])
-      ON CONFLICT (room_id, id) DO UPDATE SET location = EXCLUDED.location, present = EXCLUDED.present`,
-    values: [roomId, rows.map((r) => r.id), rows.map((r) => r.nick), rows.map((r) => r.jid),
-      rows.map((r) => r.location), rows.map((r) => r.present)],
-  }];
+  const statements: Statement[] = [];
+  const characters = touched(patches, 'characters').map((id) => next.characters[id]!);
+  if (characters.length > 0) {
+    statements.push({
+      text: `INSERT INTO characters (room_id, id, nick, jid, location, present, hp, quest)
+        SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::bool[])
+        ON CONFLICT (room_id, id) DO UPDATE SET location = EXCLUDED.location, present = EXCLUDED.present, hp = EXCLUDED.hp, quest = EXCLUDED.quest`,
+      values: [roomId, characters.map((r) => r.id), characters.map((r) => r.nick), characters.map((r) => r.jid),
+        characters.map((r) => r.location), characters.map((r) => r.present), characters.map((r) => r.hp), characters.map((r) => r.quest)],
+    });
+  }
+  const items = touched(patches, 'items');
+  if (items.length > 0) {
+    statements.push({
+      text: `UPDATE items SET place = t.place FROM unnest($2::int[], $3::int[]) AS t(idx, place)
+        WHERE items.room_id = $1 AND items.idx = t.idx`,
+      values: [roomId, items, items.map((id) => next.items[id]!.place)],
+    });
+  }
+  if (patches.some((p) => p.path[0] === 'seed')) {
+    statements.push({ text: 'UPDATE rooms SET seed = $2 WHERE id = $1', values: [roomId, next.seed] });
+  }
+  return statements;
 }
 
 export function plan(roomId: string, projection: Projection, changes: Int32Array, created: NewCharacters): Plan {

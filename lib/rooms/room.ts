@@ -4,13 +4,14 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/index.ts';
 import { Batcher } from '../batcher/index.ts';
-import { loadRoom, type LoadedRoom, type Projection, type RoomWorld } from '../contextualization/index.ts';
-import { Cmd, COMMAND_I32S, tablesOf, type Engine } from '../engines/index.ts';
-import { plan, type NewCharacters } from '../planning/index.ts';
+import { engineStateOf, loadRoom, type LoadedRoom, type Projection, type RoomWorld } from '../contextualization/index.ts';
+import type { Engine } from '../engines/index.ts';
+import { plan } from '../planning/index.ts';
 import { commitBatch, FenceError } from '../actuation/index.ts';
 import { render, type Message } from '../effects/index.ts';
 import type { Submission } from '../negotiation/index.ts';
 import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
+import { encodeBatch, Names } from './encode.ts';
 
 export interface StageTimes {
   contextualizeMs: number;
@@ -27,6 +28,8 @@ export interface RoomOptions {
   readonly engine: Engine;
   readonly tickMs: number;
   readonly batchMax: number;
+  /** How often wandering NPCs get a turn while players are in the room; 0: never. */
+  readonly npcTickMs: number;
   /** Delivers rendered messages (after COMMIT) to the players' sessions. */
   readonly deliver: (room: Room, messages: Message[], batch: readonly Submission[]) => void;
   /** Tells the senders of a batch that did not commit that nothing happened. */
@@ -35,32 +38,37 @@ export interface RoomOptions {
   readonly onBatch?: (room: Room, size: number, times: StageTimes) => void;
 }
 
-/** What Contextualization prepares for one batch. */
-interface Encoded {
-  readonly packed: Int32Array;
-  readonly texts: string[];
-  readonly created: Map<number, { nick: string; jid: string }>;
-  readonly log: unknown[];
-  readonly accepted: Submission[];
-}
-
 export class Room {
   readonly id: string;
   readonly world: RoomWorld;
   private projectionNow: Projection;
   private readonly batcher: Batcher<Submission>;
   private readonly byNick = new Map<string, number>();
+  private names: Names;
+  private readonly npcTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RoomOptions) {
     this.world = options.loaded.world;
     this.id = this.world.id;
     this.projectionNow = options.loaded.projection;
     this.projectionNow.characters.forEach((c) => this.byNick.set(c.nick, c.id));
-    options.engine.load(tablesOf(this.projectionNow.characters));
+    this.names = new Names(this.world, this.projectionNow.characters);
+    options.engine.load(engineStateOf(this.world, this.projectionNow));
     this.batcher = new Batcher({
       tickMs: options.tickMs, batchMax: options.batchMax, queueMax: ROOM_QUEUE_COMMANDS_MAX,
       process: (batch) => this.runBatchSafely(batch),
     });
+    const wanderers = this.world.npcWander.some((w) => w === 1);
+    if (options.npcTickMs > 0 && wanderers) {
+      this.npcTimer = setInterval(() => this.npcTurn(), options.npcTickMs);
+      this.npcTimer.unref();
+    }
+  }
+
+  /** The world's own turn, logged like any command, while someone is there to see it. */
+  private npcTurn(): void {
+    const npcs = this.world.npcs.length;
+    if (this.projectionNow.characters.some((c) => c.id >= npcs && c.present)) this.submit({ command: { kind: 'tick', nick: '' } });
   }
 
   /** The committed state. */
@@ -79,8 +87,9 @@ export class Room {
     return this.batcher.submit(submission);
   }
 
-  /** Runs everything queued (shutdown). */
+  /** Runs everything queued (shutdown); the NPCs stop wandering. */
   drain(): Promise<void> {
+    clearInterval(this.npcTimer);
     return this.batcher.drain();
   }
 
@@ -97,9 +106,11 @@ export class Room {
 
   private async runBatch(batch: Submission[]): Promise<void> {
     const t0 = performance.now();
-    const encoded = this.encode(batch);
+    const before = this.projectionNow;
+    const encoded = encodeBatch({ world: this.world, projection: before, names: this.names, byNick: this.byNick }, batch);
+    if (encoded.created.size > 0) this.options.engine.load(engineStateOf(this.world, before, before.characters.length + encoded.created.size));
     const t1 = performance.now();
-    const output = this.options.engine.run(encoded.packed);
+    const output = this.options.engine.run(encoded);
     const t2 = performance.now();
     const planned = plan(this.id, this.projectionNow, output.changes, encoded.created);
     const t3 = performance.now();
@@ -107,8 +118,11 @@ export class Room {
     const t4 = performance.now();
     if (committed === 'committed') {
       this.projectionNow = planned.next;
-      for (const [id, names] of encoded.created) this.byNick.set(names.nick, id);
-      const messages = render(output.effects, { world: this.world, projection: planned.next, texts: encoded.texts });
+      for (const [id, names] of encoded.created) {
+        this.byNick.set(names.nick, id);
+        this.names.addPlayer(id, names.nick);
+      }
+      const messages = render(output, { world: this.world, before, after: planned.next, texts: encoded.texts });
       this.options.deliver(this, messages, encoded.accepted);
     } else {
       if (committed === 'fenced') await this.reload();
@@ -119,39 +133,7 @@ export class Room {
     this.options.onBatch?.(this, batch.length, { contextualizeMs: t1 - t0, transformMs: t2 - t1, planMs: t3 - t2, actuateMs: t4 - t3, renderMs: t5 - t4 });
   }
 
-  /**
-   * Contextualization for one batch: every acting character resident (a first join
-   * gets the next free slot), commands packed for the engine, the log row prepared.
-   */
-  private encode(batch: readonly Submission[]): Encoded {
-    const created = new Map<number, { nick: string; jid: string }>();
-    const pendingIds = new Map<string, number>();
-    const packed = new Int32Array(batch.length * COMMAND_I32S);
-    const texts: string[] = [];
-    const log: unknown[] = [];
-    const accepted: Submission[] = [];
-    let slots = this.projectionNow.characters.length;
-    for (const submission of batch) {
-      const c = submission.command;
-      let actor = this.byNick.get(c.nick) ?? pendingIds.get(c.nick);
-      if (actor === undefined) {
-        if (c.kind !== 'join' || c.jid === undefined) continue; // nobody to act: the edge never sends this
-        actor = slots++;
-        pendingIds.set(c.nick, actor);
-        created.set(actor, { nick: c.nick, jid: c.jid });
-      }
-      const at = accepted.length * COMMAND_I32S;
-      packed[at] = Cmd[c.kind];
-      packed[at + 1] = actor;
-      packed[at + 2] = c.kind === 'say' ? texts.push(c.text ?? '') - 1 : (c.direction ?? 0);
-      log.push(c);
-      accepted.push(submission);
-    }
-    if (slots > this.projectionNow.characters.length) this.options.engine.load(tablesOf(this.projectionNow.characters, slots));
-    return { packed: packed.subarray(0, accepted.length * COMMAND_I32S), texts, created, log, accepted };
-  }
-
-  private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: unknown[]): Promise<'committed' | 'fenced' | 'failed'> {
+  private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: readonly unknown[]): Promise<'committed' | 'fenced' | 'failed'> {
     const record = { roomId: this.id, version: this.projectionNow.version, statements, log };
     for (let attempt = 1; attempt <= ACTUATION_RETRIES_MAX; attempt++) {
       const outcome = await commitBatch(this.options.db, record);
@@ -178,6 +160,7 @@ export class Room {
       this.projectionNow = fresh.projection;
       this.byNick.clear();
       fresh.projection.characters.forEach((c) => this.byNick.set(c.nick, c.id));
+      this.names = new Names(this.world, fresh.projection.characters);
     } catch (err) {
       this.options.log.error({ room: this.id, err: (err as Error).message }, 'reload after fence failed');
     }
@@ -185,6 +168,6 @@ export class Room {
 
   /** Back to the last committed state: the projection is the truth, the engine follows. */
   private rollback(): void {
-    this.options.engine.load(tablesOf(this.projectionNow.characters));
+    this.options.engine.load(engineStateOf(this.world, this.projectionNow));
   }
 }

@@ -1,16 +1,44 @@
-// A world as an operator writes it (config/worlds/*.yaml): checked before anything
-// is written, errors name the file, line and reason (WorldError).
+// A world as an operator writes it (config/worlds/*.yaml, `flux world import`):
+// checked whole before anything is written; an error names the file, the line
+// and the reason (WorldError).
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isScalar, type Node, type Pair } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
 import { WorldError } from '../errors.ts';
-import { LOCATIONS_PER_ROOM_MAX } from '../constants.ts';
-import { DIRECTIONS, type Direction } from '../engines/protocol.ts';
+import { LOCATIONS_PER_ROOM_MAX, ITEMS_PER_ROOM_MAX, NPCS_PER_ROOM_MAX, NICK_CHARS_MAX } from '../constants.ts';
+import { CARRY_WEIGHT_MAX, DIRECTIONS, type Direction } from '../engines/protocol.ts';
 
 export interface LocationDefinition {
   readonly key: string;
   readonly title: string;
   readonly description: string;
   readonly exits: Partial<Record<Direction, string>>;
+  /** Direction -> key of the item a walker must carry to pass. */
+  readonly locked: Partial<Record<Direction, string>>;
+}
+
+export interface ItemDefinition {
+  readonly key: string;
+  readonly name: string;
+  readonly keywords: readonly string[];
+  readonly description: string;
+  readonly weight: number;
+  readonly damage: number;
+  /** The location key where it lies at the start. */
+  readonly at: string;
+}
+
+export interface NpcDefinition {
+  readonly key: string;
+  readonly name: string;
+  readonly keywords: readonly string[];
+  readonly description: string;
+  readonly at: string;
+  readonly hp: number;
+  readonly damage: number;
+  readonly wander: boolean;
+  /** The item key that completes this NPC's quest, and what the NPC says then. */
+  readonly wants?: string;
+  readonly thanks?: string;
 }
 
 export interface WorldDefinition {
@@ -18,87 +46,197 @@ export interface WorldDefinition {
   readonly title: string;
   readonly subject: string;
   readonly start: string;
+  /** The PRNG's starting state; by default derived from the id. */
+  readonly seed: number;
   readonly locations: readonly LocationDefinition[];
+  readonly items: readonly ItemDefinition[];
+  readonly npcs: readonly NpcDefinition[];
 }
 
 const ROOM_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-const WORLD_KEYS = ['id', 'title', 'subject', 'start', 'locations'];
-const LOCATION_KEYS = ['title', 'description', 'exits'];
+const KEY = /^[a-z0-9][a-z0-9_-]*$/i;
+const KEYWORD = /^[\p{Ll}\p{N}][\p{Ll}\p{N}'-]*$/u;
+const WORLD_KEYS = ['id', 'title', 'subject', 'start', 'seed', 'locations', 'items', 'npcs'];
+const LOCATION_KEYS = ['title', 'description', 'exits', 'locked'];
+const ITEM_KEYS = ['name', 'keywords', 'description', 'weight', 'damage', 'at'];
+const NPC_KEYS = ['name', 'keywords', 'description', 'at', 'hp', 'damage', 'wander', 'wants', 'thanks'];
 
 export function readWorldFile(file: string): WorldDefinition {
   return parseWorld(readFileSync(file, 'utf8'), file);
 }
 
+/** A small reader over one YAML document that fails with file:line: reason. */
+class Reader {
+  constructor(private readonly file: string, private readonly lines: LineCounter) {}
+
+  fail(node: Node | null | undefined, reason: string): never {
+    const at = node?.range ? this.lines.linePos(node.range[0]).line : 1;
+    throw new WorldError(`${this.file}:${at}: ${reason}`);
+  }
+
+  node(map: YAMLMap, key: string): Node | undefined {
+    return map.get(key, true) as Node | undefined;
+  }
+
+  keys(map: YAMLMap, allowed: string[], owner: string): void {
+    for (const item of map.items) {
+      const k = isScalar(item.key) ? String(item.key.value) : '';
+      if (!allowed.includes(k)) this.fail(item.key as Node, `${owner}: unknown key ${JSON.stringify(k)} (expected ${allowed.join(', ')})`);
+    }
+  }
+
+  text(map: YAMLMap, key: string, owner: string): string {
+    const value = this.node(map, key);
+    if (!isScalar(value) || typeof value.value !== 'string' || value.value.trim() === '') {
+      return this.fail(value ?? map, `${owner}: ${key} must be a non-empty string`);
+    }
+    return value.value.trim();
+  }
+
+  optionalText(map: YAMLMap, key: string, owner: string): string | undefined {
+    return this.node(map, key) === undefined ? undefined : this.text(map, key, owner);
+  }
+
+  integer(map: YAMLMap, key: string, owner: string, min: number, max: number, fallback?: number): number {
+    const value = this.node(map, key);
+    if (value === undefined && fallback !== undefined) return fallback;
+    if (!isScalar(value) || typeof value.value !== 'number' || !Number.isInteger(value.value) || value.value < min || value.value > max) {
+      return this.fail(value ?? map, `${owner}: ${key} must be a whole number from ${min} to ${max}`);
+    }
+    return value.value;
+  }
+
+  boolean(map: YAMLMap, key: string, owner: string, fallback: boolean): boolean {
+    const value = this.node(map, key);
+    if (value === undefined) return fallback;
+    if (!isScalar(value) || typeof value.value !== 'boolean') return this.fail(value, `${owner}: ${key} must be true or false`);
+    return value.value;
+  }
+
+  keywords(map: YAMLMap, owner: string): string[] {
+    const value = this.node(map, 'keywords');
+    if (value === undefined) return [];
+    if (!isSeq(value)) return this.fail(value, `${owner}: keywords must be a list of lower-case words`);
+    return value.items.map((k) => {
+      if (!isScalar(k) || typeof k.value !== 'string' || !KEYWORD.test(k.value)) this.fail(k as Node, `${owner}: keyword ${JSON.stringify((k as { value?: unknown }).value)} must be one lower-case word`);
+      return String((k as { value: string }).value);
+    });
+  }
+
+  /** A mapping of direction -> location or item key (exits, locked). */
+  directions(map: YAMLMap, key: string, owner: string): Partial<Record<Direction, string>> {
+    const value = this.node(map, key);
+    const out: Partial<Record<Direction, string>> = {};
+    if (value === undefined) return out;
+    if (!isMap(value)) return this.fail(value, `${owner}: ${key} must map directions to keys`);
+    for (const pair of value.items as Pair<Node, Node>[]) {
+      const dir = isScalar(pair.key) ? String(pair.key.value) : '';
+      if (!(DIRECTIONS as readonly string[]).includes(dir)) this.fail(pair.key, `${owner}: unknown direction ${JSON.stringify(dir)} (use ${DIRECTIONS.join(', ')})`);
+      if (!isScalar(pair.value) || typeof pair.value.value !== 'string') this.fail(pair.value ?? pair.key, `${owner}: ${key} ${dir} must name a key`);
+      out[dir as Direction] = String((pair.value as { value: string }).value);
+    }
+    return out;
+  }
+
+  /** Each entry of a top-level section (locations, items, npcs) with its key checked. */
+  entries(root: YAMLMap, section: string, max: number, required: boolean): { key: string; node: YAMLMap; keyNode: Node }[] {
+    const value = this.node(root, section);
+    if (value === undefined && !required) return [];
+    if (!isMap(value) || (required && value.items.length === 0)) return this.fail(value ?? root, `${section} must be a mapping${required ? ' of at least one entry' : ''}`);
+    if (value.items.length > max) this.fail(value, `at most ${max} ${section}`);
+    return (value.items as Pair<Node, Node>[]).map((pair) => {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      const singular = section === 'npcs' ? 'npc' : section.slice(0, -1);
+      if (!KEY.test(key)) this.fail(pair.key, `${singular} key ${JSON.stringify(key)} must be letters, digits, _ or -`);
+      if (!isMap(pair.value)) return this.fail(pair.value ?? pair.key, `${singular} ${key} must be a mapping`);
+      return { key, node: pair.value, keyNode: pair.key };
+    });
+  }
+}
+
 export function parseWorld(source: string, file: string): WorldDefinition {
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, uniqueKeys: true });
-  const fail = (node: Node | null | undefined, reason: string): never => {
-    const at = node?.range ? lines.linePos(node.range[0]).line : 1;
-    throw new WorldError(`${file}:${at}: ${reason}`);
-  };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw new WorldError(`${file}:${e.linePos?.[0]?.line ?? 1}: ${e.message.split('\n')[0]}`);
   }
+  const r = new Reader(file, lines);
   const root = doc.contents;
-  if (!isMap(root)) return fail(root, 'a world is a mapping with id, title, subject, start and locations');
-  const str = (map: Node, key: string, owner?: string): string => {
-    const value = (map as { get(k: string, keep: true): unknown }).get(key, true) as Node | undefined;
-    if (!isScalar(value) || typeof value.value !== 'string' || value.value.trim() === '') {
-      return fail(value ?? map, `${owner ? `${owner}: ` : ''}${key} must be a non-empty string`);
-    }
-    return value.value.trim();
-  };
-  checkKeys(root.items, WORLD_KEYS, fail);
-  const id = str(root, 'id');
-  if (!ROOM_ID.test(id)) fail(root.get('id', true) as Node, `id ${JSON.stringify(id)} must be lower-case letters, digits, . _ - (it becomes the room's JID node)`);
-  const locationsNode = root.get('locations', true) as Node | undefined;
-  if (!isMap(locationsNode) || locationsNode.items.length === 0) return fail(locationsNode ?? root, 'locations must be a mapping of at least one location');
-  if (locationsNode.items.length > LOCATIONS_PER_ROOM_MAX) fail(locationsNode, `at most ${LOCATIONS_PER_ROOM_MAX} locations`);
-  const locations = locationsNode.items.map((pair) => parseLocation(pair as Pair<Node, Node>, str, fail));
-  const keys = new Set(locations.map((l) => l.key));
-  locationsNode.items.forEach((pair, i) => {
-    for (const [dir, target] of Object.entries(locations[i]!.exits)) {
-      if (!keys.has(target)) fail(exitNode(pair.value as Node, dir), `exit ${dir} of ${locations[i]!.key} leads to unknown location ${JSON.stringify(target)}`);
-    }
+  if (!isMap(root)) return r.fail(root, 'a world is a mapping with id, title, subject, start and locations');
+  r.keys(root, WORLD_KEYS, 'world');
+  const id = r.text(root, 'id', 'world');
+  if (!ROOM_ID.test(id)) r.fail(r.node(root, 'id'), `id ${JSON.stringify(id)} must be lower-case letters, digits, . _ - (it becomes the room's JID node)`);
+
+  const locations = r.entries(root, 'locations', LOCATIONS_PER_ROOM_MAX, true).map(({ key, node }) => {
+    const owner = `location ${key}`;
+    r.keys(node, LOCATION_KEYS, owner);
+    return { key, title: r.text(node, 'title', owner), description: r.text(node, 'description', owner), exits: r.directions(node, 'exits', owner), locked: r.directions(node, 'locked', owner), node };
   });
-  const start = str(root, 'start');
-  if (!keys.has(start)) fail(root.get('start', true) as Node, `start ${JSON.stringify(start)} is not a location`);
-  return { id, title: str(root, 'title'), subject: str(root, 'subject'), start, locations };
-}
+  const locationKeys = new Set(locations.map((l) => l.key));
+  const place = (node: YAMLMap, owner: string) => {
+    const at = r.text(node, 'at', owner);
+    if (!locationKeys.has(at)) r.fail(r.node(node, 'at'), `${owner}: at ${JSON.stringify(at)} is not a location`);
+    return at;
+  };
 
-type Fail = (node: Node | null | undefined, reason: string) => never;
-type Str = (map: Node, key: string, owner?: string) => string;
+  const items = r.entries(root, 'items', ITEMS_PER_ROOM_MAX, false).map(({ key, node }): ItemDefinition => {
+    const owner = `item ${key}`;
+    r.keys(node, ITEM_KEYS, owner);
+    return {
+      key, name: r.text(node, 'name', owner), keywords: r.keywords(node, owner), description: r.text(node, 'description', owner),
+      weight: r.integer(node, 'weight', owner, 0, CARRY_WEIGHT_MAX), damage: r.integer(node, 'damage', owner, 0, 100, 0), at: place(node, owner),
+    };
+  });
+  const itemKeys = new Set(items.map((i) => i.key));
 
-/** The YAML node of one exit, so an error points at its own line. */
-function exitNode(location: Node, dir: string): Node | undefined {
-  const exits = isMap(location) ? (location.get('exits', true) as Node | undefined) : undefined;
-  return isMap(exits) ? ((exits.get(dir, true) as Node | undefined) ?? exits) : location;
-}
-
-function parseLocation(pair: Pair<Node, Node>, str: Str, fail: Fail): LocationDefinition {
-  const key = isScalar(pair.key) ? String(pair.key.value) : '';
-  if (!/^[a-z0-9][a-z0-9_-]*$/i.test(key)) fail(pair.key, `location key ${JSON.stringify(key)} must be letters, digits, _ or -`);
-  const node = pair.value;
-  if (!isMap(node)) return fail(node ?? pair.key, `location ${key} must be a mapping with title, description and exits`);
-  checkKeys(node.items, LOCATION_KEYS, fail);
-  const exitsNode = node.get('exits', true) as Node | undefined;
-  const exits: Partial<Record<Direction, string>> = {};
-  if (exitsNode !== undefined) {
-    if (!isMap(exitsNode)) fail(exitsNode, `exits of ${key} must map directions to locations`);
-    for (const exit of (exitsNode as { items: Pair<Node, Node>[] }).items) {
-      const dir = isScalar(exit.key) ? String(exit.key.value) : '';
-      if (!(DIRECTIONS as readonly string[]).includes(dir)) fail(exit.key, `unknown direction ${JSON.stringify(dir)} (use ${DIRECTIONS.join(', ')})`);
-      if (!isScalar(exit.value) || typeof exit.value.value !== 'string') fail(exit.value ?? exit.key, `exit ${dir} must name a location`);
-      exits[dir as Direction] = String((exit.value as { value: string }).value);
+  for (const l of locations) {
+    for (const [dir, target] of Object.entries(l.exits)) {
+      if (!locationKeys.has(target)) r.fail(directionNode(l.node, 'exits', dir), `exit ${dir} of ${l.key} leads to unknown location ${JSON.stringify(target)}`);
+    }
+    for (const [dir, key] of Object.entries(l.locked)) {
+      if (!(dir in l.exits)) r.fail(directionNode(l.node, 'locked', dir), `${l.key} locks ${dir}, but has no exit ${dir}`);
+      if (!itemKeys.has(key)) r.fail(directionNode(l.node, 'locked', dir), `${l.key} ${dir} is locked by unknown item ${JSON.stringify(key)}`);
     }
   }
-  return { key, title: str(node, 'title', `location ${key}`), description: str(node, 'description', `location ${key}`), exits };
+
+  const npcNames = new Set<string>();
+  const npcs = r.entries(root, 'npcs', NPCS_PER_ROOM_MAX, false).map(({ key, node }): NpcDefinition => {
+    const owner = `npc ${key}`;
+    r.keys(node, NPC_KEYS, owner);
+    const name = r.text(node, 'name', owner);
+    if (name.length > NICK_CHARS_MAX) r.fail(r.node(node, 'name'), `${owner}: name is longer than ${NICK_CHARS_MAX} characters`);
+    if (npcNames.has(name.toLowerCase())) r.fail(r.node(node, 'name'), `${owner}: another NPC is already called ${JSON.stringify(name)}`);
+    npcNames.add(name.toLowerCase());
+    const wants = r.optionalText(node, 'wants', owner);
+    const thanks = r.optionalText(node, 'thanks', owner);
+    if (wants !== undefined && !itemKeys.has(wants)) r.fail(r.node(node, 'wants'), `${owner}: wants unknown item ${JSON.stringify(wants)}`);
+    if ((wants === undefined) !== (thanks === undefined)) r.fail(r.node(node, wants === undefined ? 'thanks' : 'wants'), `${owner}: wants and thanks go together`);
+    return {
+      key, name, keywords: r.keywords(node, owner), description: r.text(node, 'description', owner), at: place(node, owner),
+      hp: r.integer(node, 'hp', owner, 1, 1000), damage: r.integer(node, 'damage', owner, 1, 100), wander: r.boolean(node, 'wander', owner, false),
+      ...(wants === undefined ? {} : { wants, thanks }),
+    };
+  });
+
+  const start = r.text(root, 'start', 'world');
+  if (!locationKeys.has(start)) r.fail(r.node(root, 'start'), `start ${JSON.stringify(start)} is not a location`);
+  return {
+    id, title: r.text(root, 'title', 'world'), subject: r.text(root, 'subject', 'world'), start,
+    seed: r.integer(root, 'seed', 'world', -2147483648, 2147483647, seedOf(id)),
+    locations: locations.map(({ node: _node, ...l }) => l), items, npcs,
+  };
 }
 
-function checkKeys(items: Pair<unknown, unknown>[], allowed: string[], fail: Fail): void {
-  for (const item of items) {
-    const k = isScalar(item.key) ? String(item.key.value) : '';
-    if (!allowed.includes(k)) fail(item.key as Node, `unknown key ${JSON.stringify(k)} (expected ${allowed.join(', ')})`);
-  }
+/** The YAML node of one direction entry, so an error points at its own line. */
+function directionNode(location: YAMLMap, section: string, dir: string): Node | undefined {
+  const map = location.get(section, true) as Node | undefined;
+  return isMap(map) ? ((map.get(dir, true) as Node | undefined) ?? map) : location;
+}
+
+/** FNV-1a of the id, as a non-zero int32: a world's default PRNG seed. */
+export function seedOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(id, 'utf8')) h = Math.imul(h ^ byte, 0x01000193);
+  return h === 0 ? 1 : h | 0;
 }

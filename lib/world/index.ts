@@ -1,2 +1,3 @@
-export { parseWorld, readWorldFile, type WorldDefinition, type LocationDefinition } from './definition.ts';
-export { installWorld, installWorlds, worldFiles } from './store.ts';
+export { parseWorld, readWorldFile, seedOf, type WorldDefinition, type LocationDefinition, type ItemDefinition, type NpcDefinition } from './definition.ts';
+export { installWorld, installWorlds, exportWorld, worldFiles } from './store.ts';
+export { worldToYaml } from './export.ts';

@@ -1,35 +1,93 @@
-// Writes a world definition into the database once: the first start installs the
-// worlds of config/worlds; a world already there is left alone (its state is live).
+// World definitions in and out of the database. A world is written once, in one
+// transaction (the first start, or `flux world import`); after that its state is
+// live and only batches change it. `exportWorld` reads the definition back.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../db/index.ts';
-import { DIRECTIONS } from '../engines/protocol.ts';
+import type { Db, Queryable } from '../db/index.ts';
+import { DIRECTIONS, type Direction } from '../engines/protocol.ts';
 import { readWorldFile, type WorldDefinition } from './definition.ts';
 
 /** Returns true when the world was installed now, false when the room already existed. */
 export async function installWorld(db: Db, world: WorldDefinition): Promise<boolean> {
-  const index = new Map(world.locations.map((l, i) => [l.key, i]));
+  const location = new Map(world.locations.map((l, i) => [l.key, i]));
+  const item = new Map(world.items.map((it, i) => [it.key, i]));
   const exits = world.locations.flatMap((l, from) =>
-    Object.entries(l.exits).map(([dir, to]) => [from, DIRECTIONS.indexOf(dir as never), index.get(to)!] as const));
+    Object.entries(l.exits).map(([dir, to]) => {
+      const key = l.locked[dir as Direction];
+      return [from, DIRECTIONS.indexOf(dir as Direction), location.get(to)!, key === undefined ? null : item.get(key)!] as const;
+    }));
+  const column = <T, R>(rows: readonly T[], f: (row: T, i: number) => R) => rows.map(f);
   return db.transaction(async (tx) => {
     const room = await tx.query(
-      `INSERT INTO rooms (id, title, subject, start_location) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-      [world.id, world.title, world.subject, index.get(world.start)!],
+      `INSERT INTO rooms (id, title, subject, start_location, seed, initial_seed) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING`,
+      [world.id, world.title, world.subject, location.get(world.start)!, world.seed],
     );
     if (room.rowCount === 0) return false;
+    const ls = world.locations;
     await tx.query(
       `INSERT INTO locations (room_id, idx, key, title, description)
        SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])`,
-      [world.id, world.locations.map((_, i) => i), world.locations.map((l) => l.key),
-        world.locations.map((l) => l.title), world.locations.map((l) => l.description)],
+      [world.id, column(ls, (_, i) => i), column(ls, (l) => l.key), column(ls, (l) => l.title), column(ls, (l) => l.description)],
     );
     await tx.query(
-      `INSERT INTO exits (room_id, from_idx, direction, to_idx)
-       SELECT $1, * FROM unnest($2::int[], $3::smallint[], $4::int[])`,
-      [world.id, exits.map((e) => e[0]), exits.map((e) => e[1]), exits.map((e) => e[2])],
+      `INSERT INTO exits (room_id, from_idx, direction, to_idx, key_item)
+       SELECT $1, * FROM unnest($2::int[], $3::smallint[], $4::int[], $5::int[])`,
+      [world.id, column(exits, (e) => e[0]), column(exits, (e) => e[1]), column(exits, (e) => e[2]), column(exits, (e) => e[3])],
+    );
+    const is = world.items;
+    await tx.query(
+      `INSERT INTO items (room_id, idx, key, name, keywords, description, weight, damage, home, place)
+       SELECT $1, i, k, n, ARRAY(SELECT jsonb_array_elements_text(kw)), d, w, dm, h, h
+       FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::int[], $8::int[], $9::int[]) AS t(i, k, n, kw, d, w, dm, h)`,
+      [world.id, column(is, (_, i) => i), column(is, (it) => it.key), column(is, (it) => it.name), column(is, (it) => JSON.stringify(it.keywords)),
+        column(is, (it) => it.description), column(is, (it) => it.weight), column(is, (it) => it.damage), column(is, (it) => location.get(it.at)!)],
+    );
+    // NPCs are the room's first characters: ids 0..npcs-1, bound to no JID, always present.
+    const ns = world.npcs;
+    await tx.query(
+      `INSERT INTO characters (room_id, id, nick, jid, location, present, hp)
+       SELECT $1, i, n, '', h, true, hp FROM unnest($2::int[], $3::text[], $4::int[], $5::int[]) AS t(i, n, h, hp)`,
+      [world.id, column(ns, (_, i) => i), column(ns, (n) => n.name), column(ns, (n) => location.get(n.at)!), column(ns, (n) => n.hp)],
+    );
+    await tx.query(
+      `INSERT INTO npcs (room_id, id, key, keywords, description, hp, damage, home, wander, wants, thanks)
+       SELECT $1, i, k, ARRAY(SELECT jsonb_array_elements_text(kw)), d, hp, dm, h, w, wa, th
+       FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::int[], $7::int[], $8::int[], $9::bool[], $10::int[], $11::text[])
+         AS t(i, k, kw, d, hp, dm, h, w, wa, th)`,
+      [world.id, column(ns, (_, i) => i), column(ns, (n) => n.key), column(ns, (n) => JSON.stringify(n.keywords)), column(ns, (n) => n.description),
+        column(ns, (n) => n.hp), column(ns, (n) => n.damage), column(ns, (n) => location.get(n.at)!), column(ns, (n) => n.wander),
+        column(ns, (n) => (n.wants === undefined ? null : item.get(n.wants)!)), column(ns, (n) => n.thanks ?? null)],
     );
     return true;
   });
+}
+
+/** The definition of an installed world, as it was imported (not its live state). Null when there is no such room. */
+export async function exportWorld(db: Queryable, roomId: string): Promise<WorldDefinition | null> {
+  const room = (await db.query<{ title: string; subject: string; start_location: number; initial_seed: number }>(
+    'SELECT title, subject, start_location, initial_seed FROM rooms WHERE id = $1', [roomId])).rows[0];
+  if (!room) return null;
+  const locations = (await db.query<{ key: string; title: string; description: string }>(
+    'SELECT key, title, description FROM locations WHERE room_id = $1 ORDER BY idx', [roomId])).rows;
+  const items = (await db.query<{ key: string; name: string; keywords: string[]; description: string; weight: number; damage: number; home: number }>(
+    'SELECT key, name, keywords, description, weight, damage, home FROM items WHERE room_id = $1 ORDER BY idx', [roomId])).rows;
+  const exits = (await db.query<{ from_idx: number; direction: number; to_idx: number; key_item: number | null }>(
+    'SELECT from_idx, direction, to_idx, key_item FROM exits WHERE room_id = $1 ORDER BY from_idx, direction', [roomId])).rows;
+  const npcs = (await db.query<{ name: string; key: string; keywords: string[]; description: string; hp: number; damage: number; home: number; wander: boolean; wants: number | null; thanks: string | null }>(
+    `SELECT c.nick AS name, n.key, n.keywords, n.description, n.hp, n.damage, n.home, n.wander, n.wants, n.thanks
+     FROM npcs n JOIN characters c ON c.room_id = n.room_id AND c.id = n.id WHERE n.room_id = $1 ORDER BY n.id`, [roomId])).rows;
+  const exitsOf = (from: number, locked: boolean) => Object.fromEntries(exits
+    .filter((e) => e.from_idx === from && (!locked || e.key_item !== null))
+    .map((e) => [DIRECTIONS[e.direction]!, locked ? items[e.key_item!]!.key : locations[e.to_idx]!.key]));
+  return {
+    id: roomId, title: room.title, subject: room.subject, start: locations[room.start_location]!.key, seed: room.initial_seed,
+    locations: locations.map((l, i) => ({ ...l, exits: exitsOf(i, false), locked: exitsOf(i, true) })),
+    items: items.map((it) => ({ key: it.key, name: it.name, keywords: it.keywords, description: it.description, weight: it.weight, damage: it.damage, at: locations[it.home]!.key })),
+    npcs: npcs.map((n) => ({
+      key: n.key, name: n.name, keywords: n.keywords, description: n.description, at: locations[n.home]!.key, hp: n.hp, damage: n.damage, wander: n.wander,
+      ...(n.wants === null ? {} : { wants: items[n.wants]!.key, thanks: n.thanks ?? '' }),
+    })),
+  };
 }
 
 export function worldFiles(dir: string): string[] {

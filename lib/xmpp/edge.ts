@@ -136,8 +136,9 @@ export class XmppEdge implements Directory {
   private message(muc: MucRoom, el: Element, nick: string): void {
     const type = el.attrs.type as string | undefined;
     if (nick === '' && type === 'groupchat') return muc.command(el);
+    if (nick !== '' && (type === 'chat' || type === undefined || type === 'normal')) return muc.whisper(el, nick);
     if (el.getChild('body') === undefined) return;
-    this.send(errorReply(el, 'feature-not-implemented', 'cancel', 'Type commands in the room itself; whispers come later.'));
+    this.send(errorReply(el, 'bad-request', 'modify', 'Type commands in the room as group chat, or whisper to room/Nick.'));
   }
 
   /** DESIGN §1: a chat message to the domain answers help and rooms. */

@@ -9,7 +9,7 @@ import { parseBody, TokenBucket, utf8Bytes, type Clock, type Submission } from '
 import { COMMANDS_BURST_DEFAULT, NICK_CHARS_MAX } from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
 import {
-  errorReply, groupchat, occupantPresence, reflectionOf, subjectMessage, STATUS_SELF, type Element,
+  errorReply, groupchat, occupantPresence, privateMessage, reflectionOf, subjectMessage, STATUS_SELF, type Element,
 } from './stanzas.ts';
 
 export interface MucLimits {
@@ -124,8 +124,8 @@ export class MucRoom {
     }
     if (!this.bucket(occupant.nick).take()) return this.slowDown(occupant, reply);
     const parsed = parseBody(body, occupant.nick);
-    if (parsed.ok && parsed.command.kind === 'say') {
-      // The say effect is the echo (it carries the stanza id); it is sent after COMMIT.
+    if (parsed.ok && (parsed.command.kind === 'say' || parsed.command.kind === 'emote')) {
+      // The say or emote effect is the echo (it carries the stanza id); it is sent after COMMIT.
       if (!this.room.submit({ command: parsed.command, origin: { from, reflects } })) reply('The world is too busy; say that again in a moment.');
       return;
     }
@@ -133,6 +133,25 @@ export class MucRoom {
     this.toOccupant(occupant, (to) => groupchat(this.occupantJid(occupant.nick), to, body, reflects));
     if (!parsed.ok) return reply(parsed.reply);
     if (!this.room.submit({ command: parsed.command, origin: { from } })) reply('The world is too busy; try that again in a moment.');
+  }
+
+  /** XEP-0045 §7.5: a private message to room/Nick is a whisper in the game. */
+  whisper(stanza: Element, toNick: string): void {
+    const from = String(stanza.attrs.from);
+    const occupant = this.occupants.bySessionJid(from);
+    const body = stanza.getChildText('body');
+    if (body === null) return;
+    if (!occupant) return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before whispering.'));
+    if (!this.occupants.byNickname(toNick)) return this.deps.send(errorReply(stanza, 'item-not-found', 'cancel', `Nobody called ${toNick} is in this world.`));
+    const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
+    if (!this.accepting) return reply('This world is shutting down; your whisper was not taken.');
+    if (utf8Bytes(body) > this.deps.limits.bodyBytesMax) {
+      return reply(`That message is too long (${utf8Bytes(body)} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);
+    }
+    if (!this.bucket(occupant.nick).take()) return this.slowDown(occupant, reply);
+    if (body.trim() === '') return;
+    const command = { kind: 'whisper' as const, nick: occupant.nick, whom: toNick, text: body.trim() };
+    if (!this.room.submit({ command, origin: { from, private: true } })) reply('The world is too busy; try that again in a moment.');
   }
 
   private slowDown(occupant: Occupant, reply: (text: string) => void): void {
@@ -157,8 +176,13 @@ export class MucRoom {
     for (const m of messages) {
       const occupant = this.occupants.byNickname(nicks[m.to]?.nick ?? '');
       if (!occupant) continue; // left since; nothing to show
+      if (m.answers !== undefined && batch[m.answers]?.origin?.private) continue; // the client shows its own private message
       const from = m.speaker === null ? this.jid : this.occupantJid(m.speaker);
-      const reflects = m.echoOf === undefined ? undefined : batch[m.echoOf]?.origin?.reflects;
+      if (m.private) {
+        this.toOccupant(occupant, (to) => privateMessage(from, to, m.body));
+        continue;
+      }
+      const reflects = m.reflects === undefined ? undefined : batch[m.reflects]?.origin?.reflects;
       this.toOccupant(occupant, (to) => groupchat(from, to, m.body, reflects));
     }
   }

@@ -32,6 +32,11 @@ export function groupchat(from: string, to: string, body: string, reflects?: Ref
   return el;
 }
 
+/** XEP-0045 §7.5: a private message between occupants, marked as coming through the room. */
+export function privateMessage(from: string, to: string, body: string): Element {
+  return xml('message', { type: 'chat', from, to }, xml('body', {}, body), xml('x', { xmlns: NS_MUC_USER }));
+}
+
 export function reflectionOf(stanza: Element): Reflection {
   const id = stanza.attrs.id as string | undefined;
   const originId = stanza.getChild('origin-id', NS_SID)?.attrs.id as string | undefined;

@@ -63,8 +63,9 @@ for (const kind of databaseKinds()) {
       flux = undefined;
       const check = await openDb({ databaseUrl: db.databaseUrl, dataDir: path.join(db.dataDir, 'flux'), log: pino({ level: 'silent' }) });
       try {
-        const rows = await check.query<{ location: number; present: boolean }>("SELECT location, present FROM characters WHERE nick = 'Carol'");
-        expect(rows.rows).to.deep.equal([{ location: 3, present: false }]);
+        const rows = await check.query<{ location: string; present: boolean }>(
+          "SELECT l.key AS location, c.present FROM characters c JOIN locations l ON l.room_id = c.room_id AND l.idx = c.location WHERE c.nick = 'Carol'");
+        expect(rows.rows).to.deep.equal([{ location: 'market', present: false }]);
       } finally {
         await check.close();
       }

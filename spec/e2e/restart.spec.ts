@@ -37,7 +37,7 @@ describe('a Prosody restart mid-game (embedded database)', function () {
     const gina2 = await world.player('gina');
     await again.join(world.roomJid, 'Frank');
     const view = bodyOf(await again.waitFor(fromRoom(/^Market Row/)))!;
-    expect(view.split('\n').pop()).to.equal('Exits: west, up');
+    expect(view.split('\n').pop()).to.equal('Exits: south, west, up');
     await gina2.join(world.roomJid, 'Gina');
     gina2.say(world.roomJid, 'e');
     await gina2.waitFor(fromRoom(/^Market Row/));

@@ -1,12 +1,14 @@
-// lib/effects render: effect records -> the text players read (DESIGN §1).
+// lib/effects render: effect records -> the text players read (DESIGN §1). A
+// record for a location reaches whoever is there at that point of the batch.
 import { expect } from 'chai';
 import { render, exitsLine, type Message } from '../../lib/effects/index.ts';
-import { DIRECTIONS, DIRECTION_COUNT, Fx } from '../../lib/engines/protocol.ts';
-import { HELP_TEXT } from '../../lib/negotiation/index.ts';
+import { characterCode, carriedBy, DIRECTIONS, DIRECTION_COUNT, Entity, everyoneAt, Field, Fx, Look } from '../../lib/engines/protocol.ts';
 import type { Projection, RoomWorld } from '../../lib/contextualization/index.ts';
 
 const dir = (name: (typeof DIRECTIONS)[number]) => DIRECTIONS.indexOf(name);
+const ints = (v: number[]) => Int32Array.from(v);
 
+/** Square (0) -north- Gate (1), Square -east- Cell (2). Character 0 is an NPC, the giant rat. */
 function world(): RoomWorld {
   const exits = new Int32Array(3 * DIRECTION_COUNT).fill(-1);
   exits[0 * DIRECTION_COUNT + dir('north')] = 1;
@@ -20,136 +22,161 @@ function world(): RoomWorld {
       { key: 'gate', title: 'North Gate', description: 'Two towers.' },
       { key: 'cell', title: 'Cell', description: 'No way out.' },
     ],
-    exits, locationCount: 3, startLocation: 0,
+    items: [
+      { key: 'key', name: 'iron key', keywords: ['key'], description: 'Black with age.', weight: 1, damage: 0 },
+      { key: 'dagger', name: 'rusty dagger', keywords: ['dagger'], description: 'More rust than steel.', weight: 1, damage: 2 },
+    ],
+    npcs: [{ key: 'rat', keywords: ['rat'], description: 'A rat the size of a dog.', thanks: null }],
+    exits, locks: new Int32Array(3 * DIRECTION_COUNT).fill(-1), locationCount: 3, startLocation: 0,
+    itemWeight: ints([1, 1]), itemDamage: ints([0, 2]), itemHome: ints([0, 0]),
+    npcHp: ints([6]), npcDamage: ints([1]), npcHome: ints([0]), npcWander: ints([1]), npcWants: ints([-1]),
   };
 }
 
+const ALICE = 1;
+const BOB = 2;
+const CAROL = 3;
+const DAVE = 4;
+
 const projection: Projection = {
-  version: 1,
-  characters: ['Alice', 'Bob', 'Carol', 'Dave'].map((nick, id) => ({ id, nick, jid: `${nick.toLowerCase()}@x`, location: 0, present: true })),
+  version: 1, seed: 1,
+  characters: ['giant rat', 'Alice', 'Bob', 'Carol', 'Dave'].map((nick, id) => ({
+    id, nick, jid: id === 0 ? '' : `${nick.toLowerCase()}@x`, location: id === DAVE ? 1 : 0, present: true, hp: id === 0 ? 6 : 10, quest: false,
+  })),
+  items: [{ place: 0 }, { place: carriedBy(ALICE) }],
 };
 
-function effects(...records: [number, number, number?, number?, number?][]): Int32Array {
-  return new Int32Array(records.flatMap(([to, fx, a = 0, b = 0, c = 0]) => [to, fx, a, b, c]));
+type Fx7 = [audience: number, template: number, a?: number, b?: number, c?: number, except?: number, mark?: number];
+
+function renderAll(records: Fx7[], opts: { texts?: string[]; changes?: number[] } = {}): Message[] {
+  const effects = Int32Array.from(records.flatMap(([to, fx, a = 0, b = 0, c = 0, except = -1, mark = 0]) => [to, fx, a, b, c, except, mark]));
+  return render({ changes: ints(opts.changes ?? []), effects }, {
+    world: world(), before: projection, after: projection, texts: (opts.texts ?? []).map((text, i) => ({ text, command: 10 + i })),
+  });
 }
 
-function renderAll(raw: Int32Array, texts: string[] = []): Message[] {
-  return render(raw, { world: world(), projection, texts });
-}
+const bodies = (out: Message[]) => Object.fromEntries(out.map((m) => [m.to, m.body]));
 
 describe('effects render', function () {
   describe('a description', function () {
-    it('has the title first, then the description, and Exits last', function () {
-      const [m, ...rest] = renderAll(effects([0, Fx.description, 0]));
-      expect(rest).to.deep.equal([]);
-      expect(m!.to).to.equal(0);
+    it('has the title first, then the description, the things, the people, and Exits last', function () {
+      const [m] = renderAll([[ALICE, Fx.description, 0]]);
+      expect(m!.body.split('\n')).to.deep.equal([
+        'Town Square', 'Cobblestones.', 'A fountain.', 'You see: iron key.', 'Also here: giant rat, Bob, Carol', 'Exits: north, east',
+      ]);
       expect(m!.speaker).to.equal(null);
-      const lines = m!.body.split('\n');
-      expect(lines[0]).to.equal('Town Square');
-      expect(lines.slice(1, 3)).to.deep.equal(['Cobblestones.', 'A fountain.']);
-      expect(lines[lines.length - 1]).to.equal('Exits: north, east');
-      expect(m!.body).not.to.include('Also here');
-    });
-
-    it("names the people there on one line, 'Also here: A, B', before the exits", function () {
-      const [m] = renderAll(effects([0, Fx.description, 0], [0, Fx.descriptionPerson, 1], [0, Fx.descriptionPerson, 3]));
-      const lines = m!.body.split('\n');
-      expect(lines[0]).to.equal('Town Square');
-      expect(lines[lines.length - 2]).to.equal('Also here: Bob, Dave');
-      expect(lines[lines.length - 1]).to.equal('Exits: north, east');
     });
 
     it("ends with 'Exits: none' where there are none, and lists exits in direction order", function () {
-      expect(renderAll(effects([0, Fx.description, 2]))[0]!.body.split('\n').pop()).to.equal('Exits: none');
-      expect(renderAll(effects([0, Fx.description, 1]))[0]!.body.split('\n').pop()).to.equal('Exits: south, down');
-      expect(exitsLine(world(), 0)).to.equal('Exits: north, east');
-      expect(exitsLine(world(), 2)).to.equal('Exits: none');
+      expect(renderAll([[ALICE, Fx.description, 2]])[0]!.body.split('\n').pop()).to.equal('Exits: none');
+      expect(exitsLine(world(), 1)).to.equal('Exits: south, down');
     });
 
-    it('keeps the people of two descriptions in their own messages', function () {
-      const out = renderAll(effects(
-        [0, Fx.description, 0], [0, Fx.descriptionPerson, 1],
-        [2, Fx.description, 1], [2, Fx.descriptionPerson, 3],
-      ));
-      expect(out.map((m) => m.to)).to.deep.equal([0, 2]);
-      expect(out[0]!.body).to.include('Also here: Bob\n');
-      expect(out[0]!.body).not.to.include('Dave');
-      expect(out[1]!.body.split('\n')).to.deep.equal(['North Gate', 'Two towers.', 'Also here: Dave', 'Exits: south, down']);
+    it('shows the place as it is at that point of the batch: someone who walked in since is listed', function () {
+      const walkIn = [Entity.character, DAVE, Field.location, 0];
+      const [before, after] = renderAll([[ALICE, Fx.description, 0, 0, 0, -1, 0], [ALICE, Fx.description, 0, 0, 0, -1, 1]], { changes: walkIn });
+      expect(before!.body).to.include('Also here: giant rat, Bob, Carol\n');
+      expect(after!.body).to.include('Also here: giant rat, Bob, Carol, Dave\n');
     });
   });
 
-  describe('say', function () {
-    it('comes from the speaker to each hearer, with echoOf the command index only for the speaker', function () {
-      const out = renderAll(effects([0, Fx.say, 1, 0, 4], [1, Fx.say, 1, 0, 4], [2, Fx.say, 1, 0, 4]), ['Hello, world!']);
+  describe('a broadcast', function () {
+    it('reaches the players present at the location, not NPCs, not the one excepted, not players elsewhere', function () {
+      const out = renderAll([[everyoneAt(0), Fx.arrive, ALICE, dir('south'), 0, ALICE]]);
+      expect(out.map((m) => m.to)).to.deep.equal([BOB, CAROL]);
+      expect(out[0]!.body).to.equal('Alice arrives from the south.');
+    });
+
+    it('misses someone who left earlier in the batch and reaches someone who came', function () {
+      const changes = [Entity.character, BOB, Field.present, 0, Entity.character, DAVE, Field.location, 0];
+      const out = renderAll([[everyoneAt(0), Fx.say, ALICE, 0, 0, -1, 2]], { texts: ['hi'], changes });
+      expect(out.map((m) => m.to)).to.deep.equal([ALICE, CAROL, DAVE]);
+    });
+
+    it('say comes from the speaker; only the speaker gets it as the reflection of their message', function () {
+      const out = renderAll([[everyoneAt(0), Fx.say, BOB, 0]], { texts: ['Hello, world!'] });
       expect(out).to.deep.equal([
-        { to: 0, speaker: 'Bob', body: 'Hello, world!' },
-        { to: 1, speaker: 'Bob', body: 'Hello, world!', echoOf: 4 },
-        { to: 2, speaker: 'Bob', body: 'Hello, world!' },
+        { to: ALICE, speaker: 'Bob', body: 'Hello, world!' },
+        { to: BOB, speaker: 'Bob', body: 'Hello, world!', reflects: 10 },
+        { to: CAROL, speaker: 'Bob', body: 'Hello, world!' },
       ]);
     });
 
-    it('uses the text the record points at', function () {
-      const out = renderAll(effects([3, Fx.say, 0, 1, 0], [3, Fx.say, 2, 0, 1]), ['first', 'second']);
-      expect(out.map((m) => [m.speaker, m.body])).to.deep.equal([['Alice', 'second'], ['Carol', 'first']]);
+    it('emote is a /me action (XEP-0245) from the actor', function () {
+      const out = renderAll([[everyoneAt(0), Fx.emote, CAROL, 0]], { texts: ['waves'] });
+      expect(out.map((m) => [m.speaker, m.body])).to.deep.include(['Carol', '/me waves']);
+    });
+
+    it('tells each point of view its own sentence: you, them, everyone else', function () {
+      expect(bodies(renderAll([[everyoneAt(0), Fx.take, ALICE, 0]]))).to.deep.equal({
+        [ALICE]: 'You take the iron key.', [BOB]: 'Alice takes the iron key.', [CAROL]: 'Alice takes the iron key.',
+      });
+      expect(bodies(renderAll([[everyoneAt(0), Fx.give, ALICE, 1, BOB]]))).to.deep.equal({
+        [ALICE]: 'You give the rusty dagger to Bob.', [BOB]: 'Alice gives the rusty dagger to you.', [CAROL]: 'Alice gives the rusty dagger to Bob.',
+      });
     });
   });
 
-  describe('who', function () {
-    it('groups the header and one line per player into one message', function () {
-      const out = renderAll(effects([2, Fx.who, 3], [2, Fx.whoPerson, 0, 0], [2, Fx.whoPerson, 1, 1], [2, Fx.whoPerson, 3, 2], [2, Fx.help]));
-      expect(out).to.have.length(2);
-      expect(out[0]!.to).to.equal(2);
-      expect(out[0]!.speaker).to.equal(null);
-      expect(out[0]!.body.split('\n')).to.deep.equal([
-        'Players in The Realm (3):',
-        '  Alice - Town Square',
-        '  Bob - North Gate',
-        '  Dave - Cell',
-      ]);
-      expect(out[1]!.body).to.equal(HELP_TEXT);
+  describe('combat', function () {
+    it('names a lower-case NPC with "the", and shows the one hit their health', function () {
+      expect(bodies(renderAll([[everyoneAt(0), Fx.attack, 0, ALICE, 3]]))).to.deep.equal({
+        [ALICE]: 'The giant rat hits you (3 damage, health 7/10).', [BOB]: 'The giant rat hits Alice (3 damage).', [CAROL]: 'The giant rat hits Alice (3 damage).',
+      });
+      expect(renderAll([[everyoneAt(0), Fx.attack, ALICE, 0, 0]])[0]!.body).to.equal('You swing at the giant rat and miss.');
+    });
+
+    it('announces a death from each side, and wakes the dead at home', function () {
+      const out = bodies(renderAll([[everyoneAt(0), Fx.died, BOB, ALICE]]));
+      expect(out[ALICE]).to.equal('You have killed Bob!');
+      expect(out[BOB]).to.equal('Alice has killed you!');
+      expect(out[CAROL]).to.equal('Alice has killed Bob!');
+      expect(renderAll([[BOB, Fx.respawn, BOB, 0]])[0]!.body).to.match(/^You wake up in Town Square/);
     });
   });
 
-  describe('arrive and depart', function () {
-    it('says where someone came from or went, and entering or leaving the world', function () {
-      const bodies = renderAll(effects(
-        [0, Fx.arrive, 1, -1],
-        [0, Fx.arrive, 1, dir('south')],
-        [0, Fx.arrive, 2, dir('down')],
-        [0, Fx.arrive, 3, dir('up')],
-        [0, Fx.depart, 1, -1],
-        [0, Fx.depart, 2, dir('east')],
-        [0, Fx.depart, 3, dir('up')],
-      )).map((m) => m.body);
-      expect(bodies).to.deep.equal([
-        'Bob has entered the world.',
-        'Bob arrives from the south.',
-        'Carol arrives from below.',
-        'Dave arrives from above.',
-        'Bob has left the world.',
-        'Carol leaves east.',
-        'Dave leaves up.',
+  describe('replies to one player', function () {
+    it('a whisper is a private message from the speaker to the listener, and a confirmation to the speaker', function () {
+      const out = renderAll([[CAROL, Fx.whisper, ALICE, CAROL, 0], [ALICE, Fx.whisper, ALICE, CAROL, 0]], { texts: ['psst'] });
+      expect(out).to.deep.equal([
+        { to: CAROL, speaker: 'Alice', private: true, body: 'psst' },
+        { to: ALICE, speaker: null, answers: 10, body: 'You whisper to Carol: psst' },
       ]);
     });
 
-    it('comes from the game (the bare room), not from a player', function () {
-      const out = renderAll(effects([0, Fx.arrive, 1, -1], [0, Fx.depart, 1, -1]));
-      expect(out.every((m) => m.speaker === null && m.echoOf === undefined)).to.equal(true);
+    it('asks which one when a name fits several things, listing them in one message', function () {
+      const out = renderAll([[ALICE, Fx.ambiguous, 2], [ALICE, Fx.candidate, 0], [ALICE, Fx.candidate, characterCode(BOB)]]);
+      expect(out).to.have.length(1);
+      expect(out[0]!.body).to.equal('Which do you mean: the iron key or Bob?');
     });
-  });
 
-  describe('replies', function () {
-    it('explains a missing exit, help and a command from someone not in the world', function () {
-      const out = renderAll(effects([1, Fx.noExit, dir('west')], [1, Fx.help], [3, Fx.notPresent]));
-      expect(out.map((m) => [m.to, m.body])).to.deep.equal([
-        [1, "You can't go west from here."],
-        [1, HELP_TEXT],
-        [3, 'You are not in this world: join the room first.'],
+    it('says plainly what was not found, and where it looked', function () {
+      expect(renderAll([[ALICE, Fx.notFound, Look.here]])[0]!.body).to.equal("You don't see that here.");
+      expect(renderAll([[ALICE, Fx.notFound, Look.carried]])[0]!.body).to.equal("You aren't carrying that.");
+      expect(renderAll([[ALICE, Fx.notFound, Look.person]])[0]!.body).to.equal('There is nobody like that here.');
+    });
+
+    it('inventory lists what is carried with the weight, and health; who lists players, not NPCs', function () {
+      expect(renderAll([[ALICE, Fx.inventory, ALICE]])[0]!.body).to.equal('You are carrying: rusty dagger (weight 1 of 10).\nHealth: 10/10.');
+      expect(renderAll([[BOB, Fx.inventory, BOB]])[0]!.body).to.equal('You are carrying nothing.\nHealth: 10/10.');
+      expect(renderAll([[ALICE, Fx.who]])[0]!.body.split('\n')).to.deep.equal([
+        'Players in The Realm (4):', '  Alice - Town Square', '  Bob - Town Square', '  Carol - Town Square', '  Dave - North Gate',
       ]);
+    });
+
+    it('examine shows an item with its weight, and a character with health and what they carry', function () {
+      expect(renderAll([[BOB, Fx.examine, 1]])[0]!.body).to.equal('Rusty dagger: More rust than steel.\nWeight 1, a weapon (+2 damage).');
+      expect(renderAll([[BOB, Fx.examine, characterCode(ALICE)]])[0]!.body).to.equal('Alice is a traveller in The Realm.\nHealth: 10/10.\nCarrying: rusty dagger.');
+      expect(renderAll([[BOB, Fx.examine, characterCode(0)]])[0]!.body).to.equal('A rat the size of a dog.\nHealth: 6/6.');
+    });
+
+    it('explains a missing exit, a locked way and a command from someone not in the world', function () {
+      expect(bodies(renderAll([[ALICE, Fx.noExit, dir('west')]]))[ALICE]).to.equal("You can't go west from here.");
+      expect(bodies(renderAll([[ALICE, Fx.locked, dir('down')]]))[ALICE]).to.match(/^The way down is locked/);
+      expect(bodies(renderAll([[ALICE, Fx.notPresent]]))[ALICE]).to.match(/not in this world/);
     });
 
     it('renders nothing for no effects', function () {
-      expect(renderAll(new Int32Array(0))).to.deep.equal([]);
+      expect(renderAll([])).to.deep.equal([]);
     });
   });
 });

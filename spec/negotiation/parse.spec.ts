@@ -24,8 +24,39 @@ describe('negotiation parseBody', function () {
     }
   });
 
-  it('answers look at a thing it does not know with a reply, not a command', function () {
-    expect(reply('look dragon')).to.equal("You don't see that here.");
+  it('reads look <thing>, examine and x as examine, without an article', function () {
+    for (const body of ['look dragon', 'examine dragon', 'x the dragon', 'X  a dragon ', 'l Dragon']) {
+      expect(command(body).kind, body).to.equal('examine');
+      expect(command(body).what?.toLowerCase(), body).to.equal('dragon');
+    }
+    expect(reply('examine')).to.equal('Examine what?');
+  });
+
+  it('reads take, get, drop with the thing named, keeping its words', function () {
+    expect(command('take iron key')).to.deep.equal({ kind: 'take', nick: NICK, what: 'iron key' });
+    expect(command('get the bell')).to.deep.equal({ kind: 'take', nick: NICK, what: 'bell' });
+    expect(command('drop an apple')).to.deep.equal({ kind: 'drop', nick: NICK, what: 'apple' });
+    expect(reply('take')).to.equal('Take what?');
+    expect(reply('drop the')).to.equal('Drop what?');
+  });
+
+  it('reads give <thing> to <nick>, splitting at the last " to "', function () {
+    expect(command('give bell to Sister Maren')).to.deep.equal({ kind: 'give', nick: NICK, what: 'bell', whom: 'Sister Maren' });
+    expect(command('give the key to the tower to Bob')).to.deep.equal({ kind: 'give', nick: NICK, what: 'key to the tower', whom: 'Bob' });
+    expect(reply('give bell')).to.match(/^Give what to whom/);
+    expect(reply('give  to Bob')).to.match(/^Give what to whom/);
+  });
+
+  it('reads emote and its : alias, whisper with a plain or quoted nick, inventory and attack', function () {
+    expect(command(':waves hello')).to.deep.equal({ kind: 'emote', nick: NICK, text: 'waves hello' });
+    expect(command('emote grins')).to.deep.equal({ kind: 'emote', nick: NICK, text: 'grins' });
+    expect(command('whisper Bob meet me at the gate')).to.deep.equal({ kind: 'whisper', nick: NICK, whom: 'Bob', text: 'meet me at the gate' });
+    expect(command('whisper "Old Tom" hi there')).to.deep.equal({ kind: 'whisper', nick: NICK, whom: 'Old Tom', text: 'hi there' });
+    expect(reply('whisper Bob')).to.match(/^Whisper what to whom/);
+    for (const body of ['inventory', 'i', 'INV']) expect(command(body)).to.deep.equal({ kind: 'inventory', nick: NICK });
+    for (const body of ['attack rat', 'kill rat', 'hit rat']) expect(command(body)).to.deep.equal({ kind: 'attack', nick: NICK, whom: 'rat' });
+    expect(reply('attack')).to.equal('Attack whom?');
+    expect(reply(':')).to.match(/^Do what/);
   });
 
   it('reads go <direction> for every direction and its one-letter alias', function () {
@@ -82,11 +113,17 @@ describe('negotiation parseBody', function () {
     for (const body of ['say', 'say   ', "'", "'   ", 'SAY']) expect(reply(body), body).to.equal('Say what?');
   });
 
-  it('reads who and help', function () {
+  it('reads who; answers help itself: every command in the list, or one command in detail', function () {
     expect(command('who')).to.deep.equal({ kind: 'who', nick: NICK });
     expect(command('WHO')).to.deep.equal({ kind: 'who', nick: NICK });
-    expect(command('help')).to.deep.equal({ kind: 'help', nick: NICK });
-    expect(command('Help')).to.deep.equal({ kind: 'help', nick: NICK });
+    const all = reply('help');
+    for (const word of ['look', 'go', 'say', 'emote', 'whisper', 'who', 'inventory', 'take', 'drop', 'give', 'examine', 'attack', 'help']) {
+      expect(all, word).to.match(new RegExp(`^  ${word}`, 'm'));
+    }
+    expect(reply('Help')).to.equal(all);
+    expect(reply('help give')).to.match(/^give <thing> to <nick> - /);
+    expect(reply('help n')).to.match(/^go <direction>/);
+    expect(reply('help dance')).to.match(/^There is no command "dance"/);
   });
 
   it('puts the nick it was given on the command', function () {

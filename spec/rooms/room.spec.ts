@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { openDb, migrate, type Db } from '../../lib/db/index.ts';
 import { installWorlds } from '../../lib/world/index.ts';
 import { loadRoom } from '../../lib/contextualization/index.ts';
-import { compileKernel, WasmEngine } from '../../lib/engines/index.ts';
+import { compileKernel, KernelEngine } from '../../lib/engines/index.ts';
 import { Room } from '../../lib/rooms/index.ts';
 import { ROOT_DIR } from '../../lib/config/index.ts';
 import type { Message } from '../../lib/effects/index.ts';
@@ -37,7 +37,7 @@ describe('room (lib/rooms) on the embedded database', function () {
     const delivered: Message[] = [];
     const refused: { batch: readonly Submission[]; reason: string }[] = [];
     const room = new Room({
-      db, log, loaded, engine: new WasmEngine(compileKernel(), loaded.world, 16), tickMs: 5, batchMax: 16,
+      db, log, loaded, engine: KernelEngine.wasm(compileKernel(), loaded.world, 16), tickMs: 5, batchMax: 16, npcTickMs: 0,
       deliver: (_r, messages) => delivered.push(...messages),
       refuse: (_r, batch, reason) => refused.push({ batch, reason }),
     });
@@ -61,10 +61,13 @@ describe('room (lib/rooms) on the embedded database', function () {
 
     b.room.submit({ command: { kind: 'join', nick: 'Ben', jid: 'ben@example.org' } });
     await b.room.drain();
-    expect(b.delivered.map((m) => m.to)).to.deep.equal([0, 1]);
+    const ann = b.room.character('Ann')!.id;
+    const ben = b.room.character('Ben')!.id;
+    expect(ben).to.equal(ann + 1);
+    expect(b.delivered.map((m) => m.to)).to.deep.equal([ann, ben]);
     expect(b.delivered[0]!.body).to.equal('Ben has entered the world.');
-    expect(b.delivered[1]!.body).to.contain('Also here: Ann');
-    const rows = await db.query<{ nick: string; present: boolean }>("SELECT nick, present FROM characters WHERE room_id = 'realm' ORDER BY id");
+    expect(b.delivered[1]!.body).to.match(/Also here: .*Ann/);
+    const rows = await db.query<{ nick: string; present: boolean }>("SELECT nick, present FROM characters WHERE room_id = 'realm' AND jid <> '' ORDER BY id");
     expect(rows.rows).to.deep.equal([{ nick: 'Ann', present: true }, { nick: 'Ben', present: true }]);
     const versions = await db.query<{ version: number }>("SELECT version FROM command_log WHERE room_id = 'realm' ORDER BY version");
     expect(versions.rows.map((r) => r.version)).to.deep.equal([1, 2]);

@@ -68,7 +68,7 @@ export async function startWorld(db: TestDatabase, env: Record<string, string> =
   const config = loadConfig({
     FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`, FLUX_XMPP_DOMAIN: COMPONENT_DOMAIN,
     FLUX_XMPP_SECRET: secret, DATABASE_URL: db.databaseUrl, FLUX_DATA_DIR: path.join(db.dataDir, 'flux'),
-    FLUX_TICK_MS: '20', ...env,
+    FLUX_TICK_MS: '20', FLUX_NPC_TICK_MS: '0', ...env, // NPCs stand still unless a spec lets them wander
   }, readDefaults());
   const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
   const service = await startService({ config, log, clock: { nowMs: () => Date.now() } });

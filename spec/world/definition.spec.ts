@@ -2,7 +2,7 @@
 // written, and every error names the file, the line and the reason.
 import { expect } from 'chai';
 import path from 'node:path';
-import { parseWorld, readWorldFile, type WorldDefinition } from '../../lib/world/index.ts';
+import { parseWorld, readWorldFile, seedOf, type WorldDefinition } from '../../lib/world/index.ts';
 import { ROOT_DIR } from '../../lib/config/index.ts';
 import { WorldError } from '../../lib/errors.ts';
 import { DIRECTIONS } from '../../lib/engines/protocol.ts';
@@ -71,12 +71,16 @@ function checkExitsLead(world: WorldDefinition): void {
 }
 
 describe('world parseWorld', function () {
-  it('parses the shipped config/worlds/realm.yaml: at least 5 locations, every exit leads somewhere', function () {
+  it('parses the shipped config/worlds/realm.yaml: 12+ locations, 3+ NPCs, one locked door, a quest', function () {
     const world = readWorldFile(path.join(ROOT_DIR, 'config/worlds/realm.yaml'));
     expect(world.id).to.equal('realm');
     expect(world.title).not.to.equal('');
     expect(world.subject).not.to.equal('');
-    expect(world.locations.length).to.be.at.least(5);
+    expect(world.locations.length).to.be.at.least(12);
+    expect(world.npcs.length).to.be.at.least(3);
+    expect(world.items.length).to.be.at.least(5);
+    expect(world.locations.flatMap((l) => Object.keys(l.locked))).to.have.length(1);
+    expect(world.npcs.filter((n) => n.wants !== undefined)).to.have.length.at.least(1);
     checkExitsLead(world);
   });
 
@@ -87,11 +91,14 @@ describe('world parseWorld', function () {
       title: 'Test World',
       subject: 'Welcome to the test.',
       start: 'hall',
+      seed: seedOf('test-world'),
       locations: [
-        { key: 'hall', title: 'Great Hall', description: 'A long hall.', exits: { east: 'kitchen', up: 'attic' } },
-        { key: 'kitchen', title: 'Kitchen', description: 'Pots and pans.', exits: { west: 'hall' } },
-        { key: 'attic', title: 'Attic', description: 'Dusty.', exits: { down: 'hall' } },
+        { key: 'hall', title: 'Great Hall', description: 'A long hall.', exits: { east: 'kitchen', up: 'attic' }, locked: {} },
+        { key: 'kitchen', title: 'Kitchen', description: 'Pots and pans.', exits: { west: 'hall' }, locked: {} },
+        { key: 'attic', title: 'Attic', description: 'Dusty.', exits: { down: 'hall' }, locked: {} },
       ],
+      items: [],
+      npcs: [],
     });
     checkExitsLead(world);
   });
@@ -176,6 +183,77 @@ describe('world parseWorld', function () {
     const empty = VALID.slice(0, VALID.indexOf('locations:')) + 'locations: {}\n';
     expect(worldError(empty).reason).to.include('locations must be a mapping');
     expect(worldError('- just\n- a list\n').reason).to.include('a world is a mapping');
+  });
+
+  describe('items, NPCs and locks', function () {
+    const THINGS = `${VALID.replace('    exits: { east: kitchen, up: attic }\n', '    exits: { east: kitchen, up: attic }\n    locked: { up: brass-key }\n')}items:
+  brass-key:
+    name: brass key
+    keywords: [key, brass]
+    description: Small and shiny.
+    weight: 1
+    at: kitchen
+  cleaver:
+    name: meat cleaver
+    keywords: [cleaver]
+    description: Heavy.
+    weight: 3
+    damage: 2
+    at: kitchen
+npcs:
+  cook:
+    name: Cook
+    keywords: [cook]
+    description: Floury.
+    at: kitchen
+    hp: 12
+    damage: 2
+    wants: cleaver
+    thanks: My cleaver!
+  cat:
+    name: kitchen cat
+    keywords: [cat]
+    description: Ginger.
+    at: hall
+    hp: 3
+    damage: 1
+    wander: true
+`;
+
+    it('reads items (damage defaults to 0), NPCs (wander defaults to false) and a locked exit', function () {
+      const world = parseWorld(THINGS, FILE);
+      expect(world.locations[0]!.locked).to.deep.equal({ up: 'brass-key' });
+      expect(world.items).to.deep.equal([
+        { key: 'brass-key', name: 'brass key', keywords: ['key', 'brass'], description: 'Small and shiny.', weight: 1, damage: 0, at: 'kitchen' },
+        { key: 'cleaver', name: 'meat cleaver', keywords: ['cleaver'], description: 'Heavy.', weight: 3, damage: 2, at: 'kitchen' },
+      ]);
+      expect(world.npcs[0]).to.deep.equal({ key: 'cook', name: 'Cook', keywords: ['cook'], description: 'Floury.', at: 'kitchen', hp: 12, damage: 2, wander: false, wants: 'cleaver', thanks: 'My cleaver!' });
+      expect(world.npcs[1]!.wander).to.equal(true);
+      expect(world.npcs[1]!.wants).to.equal(undefined);
+    });
+
+    // what, from, to, the reason, and the line the error must point at
+    const cases: [string, string, string, string, string][] = [
+      ['a lock on a way that is not there', 'locked: { up: brass-key }', 'locked: { west: brass-key }', 'hall locks west, but has no exit west', 'locked: { west'],
+      ['a lock by an unknown item', 'locked: { up: brass-key }', 'locked: { up: gold-key }', 'locked by unknown item "gold-key"', 'gold-key'],
+      ['an item at an unknown location', '    at: kitchen\n  cleaver:', '    at: larder\n  cleaver:', 'at "larder" is not a location', 'at: larder'],
+      ['an NPC who wants an unknown item', 'wants: cleaver', 'wants: spoon', 'wants unknown item "spoon"', 'wants: spoon'],
+      ['thanks without wants', '    wants: cleaver\n', '', 'wants and thanks go together', 'thanks: My cleaver!'],
+      ['two NPCs with one name', 'name: kitchen cat', 'name: cook', 'another NPC is already called "cook"', 'name: cook'],
+      ['a keyword that is not one lower-case word', 'keywords: [cleaver]', 'keywords: [Big Cleaver]', 'keyword "Big Cleaver" must be one lower-case word', 'Big Cleaver'],
+      ['a weight over what anyone can carry', 'weight: 3', 'weight: 11', 'weight must be a whole number from 0 to 10', 'weight: 11'],
+      ['hit points of zero', 'hp: 3', 'hp: 0', 'hp must be a whole number from 1', 'hp: 0'],
+      ['an unknown key on an item', '    weight: 3\n', '    weight: 3\n    colour: red\n', 'item cleaver: unknown key "colour"', 'colour'],
+      ['an unknown key on an NPC', '    wander: true\n', '    wander: true\n    mood: grumpy\n', 'npc cat: unknown key "mood"', 'mood'],
+    ];
+    for (const [what, from, to, reason, marker] of cases) {
+      it(`refuses ${what}, at its line`, function () {
+        const source = edit(THINGS, from, to);
+        const error = worldError(source);
+        expect(error.reason).to.include(reason);
+        expect(error.line).to.equal(lineOf(source, marker));
+      });
+    }
   });
 
   it('reports a YAML syntax error with its line', function () {

@@ -1,232 +1,581 @@
 // Projection + Transformation (DESIGN §3 stage 4): the world rules over flat tables
-// in linear memory. The host (lib/engines/wasm.ts) owns the memory, lays out the
-// tables (lib/engines/layout.ts), writes one packed command buffer and calls
-// `run` once per batch; out come a change log and effect records. Only numbers
-// cross the boundary; nothing here allocates, reads a clock or draws randomness.
+// in linear memory. The host (lib/engines/kernel.ts) owns the memory, lays out the
+// tables and a header that says where they are (lib/engines/layout.ts), writes one
+// packed command buffer and calls `run` once per batch; out come a change log and
+// effect records. Only numbers cross the boundary; nothing here allocates, reads a
+// clock or draws real randomness (a seeded xorshift whose state is in the room).
+//
+// This one source is both engines: asc compiles it to build/flux.wasm (`wasm`), and
+// wasm/portable.ts compiles it as TypeScript to build/flux-kernel.cjs (`js`). So it
+// keeps to what both languages mean the same way: i32 values only, no casts, no
+// division, no decorators, memory only through ld/st.
 //
 // The numeric codes below mirror lib/engines/protocol.ts; a spec checks they agree.
+import { ld, st, heapBase } from "./memory";
 
-// Command kinds (4 x i32 per command: kind, actor, a, b).
+export { heapBase };
+
 const CMD_JOIN: i32 = 1;
 const CMD_LEAVE: i32 = 2;
 const CMD_LOOK: i32 = 3;
 const CMD_GO: i32 = 4;
 const CMD_SAY: i32 = 5;
 const CMD_WHO: i32 = 6;
-const CMD_HELP: i32 = 7;
+const CMD_EMOTE: i32 = 7;
+const CMD_WHISPER: i32 = 8;
+const CMD_INVENTORY: i32 = 9;
+const CMD_TAKE: i32 = 10;
+const CMD_DROP: i32 = 11;
+const CMD_GIVE: i32 = 12;
+const CMD_EXAMINE: i32 = 13;
+const CMD_ATTACK: i32 = 14;
+const CMD_TICK: i32 = 15;
 
-// Change log records (4 x i32: entity, id, field, value).
 const ENTITY_CHARACTER: i32 = 1;
+const ENTITY_ITEM: i32 = 2;
 const FIELD_LOCATION: i32 = 1;
 const FIELD_PRESENT: i32 = 2;
 const FIELD_CREATED: i32 = 3;
+const FIELD_HP: i32 = 4;
+const FIELD_QUEST: i32 = 5;
+const FIELD_PLACE: i32 = 1;
 
-// Effect records (5 x i32: recipient character, template, a, b, c).
-const FX_DESCRIPTION: i32 = 1; // a = location
-const FX_DESCRIPTION_PERSON: i32 = 2; // a = character seen (continues the previous effect)
-const FX_ARRIVE: i32 = 3; // a = character, b = direction they came from (-1: appeared)
-const FX_DEPART: i32 = 4; // a = character, b = direction they left by (-1: faded away)
-const FX_SAY: i32 = 5; // a = speaker, b = text index, c = command index
-const FX_NO_EXIT: i32 = 6; // a = direction
-const FX_WHO: i32 = 7; // a = number of players present
-const FX_WHO_PERSON: i32 = 8; // a = character, b = location (continues the previous effect)
-const FX_HELP: i32 = 9;
-const FX_NOT_PRESENT: i32 = 10; // the actor is not in the world (left before the command ran)
+const FX_DESCRIPTION: i32 = 1;
+const FX_ARRIVE: i32 = 2;
+const FX_DEPART: i32 = 3;
+const FX_SAY: i32 = 4;
+const FX_EMOTE: i32 = 5;
+const FX_NO_EXIT: i32 = 6;
+const FX_LOCKED: i32 = 7;
+const FX_WHO: i32 = 8;
+const FX_NOT_PRESENT: i32 = 9;
+const FX_WHISPER: i32 = 10;
+const FX_INVENTORY: i32 = 11;
+const FX_NOT_FOUND: i32 = 12;
+const FX_AMBIGUOUS: i32 = 13;
+const FX_CANDIDATE: i32 = 14;
+const FX_TAKE: i32 = 15;
+const FX_DROP: i32 = 16;
+const FX_GIVE: i32 = 17;
+const FX_TOO_HEAVY: i32 = 18;
+const FX_REFUSES: i32 = 19;
+const FX_THANKS: i32 = 20;
+const FX_EXAMINE: i32 = 21;
+const FX_ATTACK: i32 = 22;
+const FX_DIED: i32 = 23;
+const FX_RESPAWN: i32 = 24;
+const FX_NOT_YOURSELF: i32 = 25;
+
+// Where a named thing is looked for (the first four are also notFound's argument).
+const SCOPE_HERE: i32 = 0; // items at the actor's location
+const SCOPE_CARRIED: i32 = 1; // items the actor carries
+const SCOPE_PERSON: i32 = 2; // characters present at the actor's location
+const SCOPE_PLAYER: i32 = 3; // players present anywhere in the world
+const SCOPE_ANY: i32 = 4; // items here or carried, and characters here
 
 const DIRECTIONS: i32 = 6;
 const FLAG_CREATED: i32 = 1;
 const FLAG_PRESENT: i32 = 2;
+const FLAG_NPC: i32 = 4;
+const FLAG_QUEST: i32 = 8;
 
-const COMMAND_I32S: i32 = 4;
+const PLAYER_HP: i32 = 10;
+const PLAYER_DAMAGE: i32 = 2;
+const CARRY_WEIGHT_MAX: i32 = 10;
+const MATCHES_PER_NAME_MAX: i32 = 16;
+
+const COMMAND_I32S: i32 = 6;
 const CHANGE_I32S: i32 = 4;
-const EFFECT_I32S: i32 = 5;
+const EFFECT_I32S: i32 = 7;
 
-// Layout, set by the host before any run.
-let exitsPtr: usize = 0; // i32[locations * 6]: destination location or -1
-let charLocationPtr: usize = 0; // i32[characters]
-let charFlagsPtr: usize = 0; // i32[characters]
-let commandsPtr: usize = 0; // i32[commands * 4]
-let changesPtr: usize = 0; // i32[changes * 4]
-let effectsPtr: usize = 0; // i32[effects * 5]
+// Header slots (lib/engines/protocol.ts Header).
+const H_LOCATION_COUNT: i32 = 0;
+const H_START_LOCATION: i32 = 1;
+const H_EXITS: i32 = 2;
+const H_LOCKS: i32 = 3;
+const H_ITEM_COUNT: i32 = 4;
+const H_ITEM_WEIGHT: i32 = 5;
+const H_ITEM_DAMAGE: i32 = 6;
+const H_ITEM_HOME: i32 = 7;
+const H_ITEM_PLACE: i32 = 8;
+const H_NPC_COUNT: i32 = 9;
+const H_NPC_HP: i32 = 10;
+const H_NPC_DAMAGE: i32 = 11;
+const H_NPC_HOME: i32 = 12;
+const H_NPC_WANDER: i32 = 13;
+const H_NPC_WANTS: i32 = 14;
+const H_CHARACTER_COUNT: i32 = 15;
+const H_CHAR_LOCATION: i32 = 16;
+const H_CHAR_FLAGS: i32 = 17;
+const H_CHAR_HP: i32 = 18;
+const H_SEED: i32 = 19;
+const H_COMMANDS: i32 = 20;
+const H_MATCHES: i32 = 21;
+const H_CHANGES: i32 = 22;
+const H_CHANGES_MAX: i32 = 23;
+const H_EFFECTS: i32 = 24;
+const H_EFFECTS_MAX: i32 = 25;
+const H_CHANGE_COUNT: i32 = 26;
+const H_EFFECT_COUNT: i32 = 27;
+const H_CHANGE_BASE: i32 = 28;
+
+// The header, read at the start of every run: set only by readHeader.
+let header: i32 = 0;
 let locationCount: i32 = 0;
-let characterCount: i32 = 0;
-let changesMax: i32 = 0;
-let effectsMax: i32 = 0;
 let startLocation: i32 = 0;
+let exits: i32 = 0;
+let locks: i32 = 0;
+let itemCount: i32 = 0;
+let itemWeight: i32 = 0;
+let itemDamage: i32 = 0;
+let itemHome: i32 = 0;
+let itemPlace: i32 = 0;
+let npcCount: i32 = 0;
+let npcHp: i32 = 0;
+let npcDamage: i32 = 0;
+let npcHome: i32 = 0;
+let npcWander: i32 = 0;
+let npcWants: i32 = 0;
+let characterCount: i32 = 0;
+let charLocation: i32 = 0;
+let charFlags: i32 = 0;
+let charHp: i32 = 0;
+let commands: i32 = 0;
+let matches: i32 = 0;
+let changes: i32 = 0;
+let changesMax: i32 = 0;
+let effects: i32 = 0;
+let effectsMax: i32 = 0;
+let changeBase: i32 = 0;
 
+// Per run.
+let seed: i32 = 0;
 let changeCount: i32 = 0;
 let effectCount: i32 = 0;
+let found: i32 = 0; // the entity code the last successful resolve() chose
 
-export function heapBase(): usize {
-  return __heap_base;
-}
-
-export function setLayout(
-  exits: usize, charLocation: usize, charFlags: usize, commands: usize, changes: usize, effects: usize,
-  locations: i32, characters: i32, changesCap: i32, effectsCap: i32, start: i32,
-): void {
-  assert(exits >= __heap_base);
-  assert(start >= 0 && start < locations);
-  exitsPtr = exits; charLocationPtr = charLocation; charFlagsPtr = charFlags;
-  commandsPtr = commands; changesPtr = changes; effectsPtr = effects;
-  locationCount = locations; characterCount = characters;
-  changesMax = changesCap; effectsMax = effectsCap; startLocation = start;
+function slot(index: i32): i32 {
+  return ld(header + (index << 2));
 }
 
-/** Characters the host has made room for (it grows this as players join). */
-export function setCharacterCount(characters: i32): void {
-  characterCount = characters;
+function readHeader(at: i32): void {
+  header = at;
+  locationCount = slot(H_LOCATION_COUNT);
+  startLocation = slot(H_START_LOCATION);
+  exits = slot(H_EXITS);
+  locks = slot(H_LOCKS);
+  itemCount = slot(H_ITEM_COUNT);
+  itemWeight = slot(H_ITEM_WEIGHT);
+  itemDamage = slot(H_ITEM_DAMAGE);
+  itemHome = slot(H_ITEM_HOME);
+  itemPlace = slot(H_ITEM_PLACE);
+  npcCount = slot(H_NPC_COUNT);
+  npcHp = slot(H_NPC_HP);
+  npcDamage = slot(H_NPC_DAMAGE);
+  npcHome = slot(H_NPC_HOME);
+  npcWander = slot(H_NPC_WANDER);
+  npcWants = slot(H_NPC_WANTS);
+  characterCount = slot(H_CHARACTER_COUNT);
+  charLocation = slot(H_CHAR_LOCATION);
+  charFlags = slot(H_CHAR_FLAGS);
+  charHp = slot(H_CHAR_HP);
+  seed = slot(H_SEED);
+  commands = slot(H_COMMANDS);
+  matches = slot(H_MATCHES);
+  changes = slot(H_CHANGES);
+  changesMax = slot(H_CHANGES_MAX);
+  effects = slot(H_EFFECTS);
+  effectsMax = slot(H_EFFECTS_MAX);
+  changeBase = slot(H_CHANGE_BASE);
+  assert(startLocation >= 0 && startLocation < locationCount);
+  assert(npcCount <= characterCount);
 }
 
-@inline function exitOf(location: i32, direction: i32): i32 {
-  return load<i32>(exitsPtr + (<usize>(location * DIRECTIONS + direction) << 2));
+// ---- tables ----
+
+function at(table: i32, index: i32): i32 {
+  return ld(table + (index << 2));
 }
-@inline function locationOf(c: i32): i32 {
-  return load<i32>(charLocationPtr + (<usize>c << 2));
+function put(table: i32, index: i32, value: i32): void {
+  st(table + (index << 2), value);
 }
-@inline function flagsOf(c: i32): i32 {
-  return load<i32>(charFlagsPtr + (<usize>c << 2));
+function locationOf(c: i32): i32 {
+  return at(charLocation, c);
 }
-@inline function isPresent(c: i32): bool {
+function flagsOf(c: i32): i32 {
+  return at(charFlags, c);
+}
+function isPresent(c: i32): bool {
   return (flagsOf(c) & FLAG_PRESENT) != 0;
 }
+function isNpc(c: i32): bool {
+  return (flagsOf(c) & FLAG_NPC) != 0;
+}
+function placeOf(item: i32): i32 {
+  return at(itemPlace, item);
+}
+function carriedBy(c: i32): i32 {
+  return -c - 1;
+}
+function everyoneAt(location: i32): i32 {
+  return -location - 1;
+}
+function maxHpOf(c: i32): i32 {
+  return isNpc(c) ? at(npcHp, c) : PLAYER_HP;
+}
+function homeOf(c: i32): i32 {
+  return isNpc(c) ? at(npcHome, c) : startLocation;
+}
 
-function change(id: i32, field: i32, value: i32): void {
+// ---- output ----
+
+function change(entity: i32, id: i32, field: i32, value: i32): void {
   assert(changeCount < changesMax);
-  const p = changesPtr + (<usize>(changeCount * CHANGE_I32S) << 2);
-  store<i32>(p, ENTITY_CHARACTER);
-  store<i32>(p, id, 4);
-  store<i32>(p, field, 8);
-  store<i32>(p, value, 12);
+  const p = changes + ((changeCount * CHANGE_I32S) << 2);
+  st(p, entity);
+  st(p + 4, id);
+  st(p + 8, field);
+  st(p + 12, value);
   changeCount++;
 }
 
-function effect(recipient: i32, template: i32, a: i32, b: i32, c: i32): void {
+function effect(audience: i32, template: i32, a: i32, b: i32, c: i32, except: i32): void {
   assert(effectCount < effectsMax);
-  const p = effectsPtr + (<usize>(effectCount * EFFECT_I32S) << 2);
-  store<i32>(p, recipient);
-  store<i32>(p, template, 4);
-  store<i32>(p, a, 8);
-  store<i32>(p, b, 12);
-  store<i32>(p, c, 16);
+  const p = effects + ((effectCount * EFFECT_I32S) << 2);
+  st(p, audience);
+  st(p + 4, template);
+  st(p + 8, a);
+  st(p + 12, b);
+  st(p + 16, c);
+  st(p + 20, except);
+  st(p + 24, changeBase + changeCount);
   effectCount++;
 }
 
+/** One character hears it. */
+function tell(c: i32, template: i32, a: i32, b: i32, cc: i32): void {
+  effect(c, template, a, b, cc, -1);
+}
+
+/** Everyone present at `location` but `except` hears it (the renderer finds them). */
+function broadcast(location: i32, except: i32, template: i32, a: i32, b: i32, c: i32): void {
+  effect(everyoneAt(location), template, a, b, c, except);
+}
+
 function setLocation(c: i32, location: i32): void {
-  store<i32>(charLocationPtr + (<usize>c << 2), location);
-  change(c, FIELD_LOCATION, location);
+  put(charLocation, c, location);
+  change(ENTITY_CHARACTER, c, FIELD_LOCATION, location);
 }
 
-function setPresent(c: i32, present: bool): void {
+function setFlag(c: i32, flag: i32, field: i32, on: bool): void {
   const flags = flagsOf(c);
-  store<i32>(charFlagsPtr + (<usize>c << 2), present ? flags | FLAG_PRESENT : flags & ~FLAG_PRESENT);
-  change(c, FIELD_PRESENT, present ? 1 : 0);
+  put(charFlags, c, on ? flags | flag : flags & ~flag);
+  change(ENTITY_CHARACTER, c, field, on ? 1 : 0);
 }
 
-/** Everyone present at `location` except `except` receives the effect. */
-function tellLocation(location: i32, except: i32, template: i32, a: i32, b: i32, c: i32): void {
-  for (let i = 0; i < characterCount; i++) {
-    if (i != except && isPresent(i) && locationOf(i) == location) effect(i, template, a, b, c);
-  }
+function setHp(c: i32, hp: i32): void {
+  put(charHp, c, hp);
+  change(ENTITY_CHARACTER, c, FIELD_HP, hp);
 }
+
+function setPlace(item: i32, place: i32): void {
+  put(itemPlace, item, place);
+  change(ENTITY_ITEM, item, FIELD_PLACE, place);
+}
+
+// ---- randomness: xorshift32, its state is the room's seed ----
+
+function random(below: i32): i32 {
+  let x = seed;
+  if (x == 0) x = 1;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  seed = x;
+  return (x >>> 1) % below;
+}
+
+// ---- finding what a player named ----
+
+function visible(actor: i32, code: i32, scope: i32): bool {
+  const here = locationOf(actor);
+  if (code >= 0) {
+    assert(code < itemCount);
+    const place = placeOf(code);
+    if (scope == SCOPE_HERE) return place == here;
+    if (scope == SCOPE_CARRIED) return place == carriedBy(actor);
+    if (scope == SCOPE_ANY) return place == here || place == carriedBy(actor);
+    return false;
+  }
+  const c = -code - 1;
+  assert(c < characterCount);
+  if (!isPresent(c)) return false;
+  if (scope == SCOPE_PLAYER) return !isNpc(c);
+  if (scope == SCOPE_PERSON || scope == SCOPE_ANY) return locationOf(c) == here;
+  return false;
+}
+
+/**
+ * Picks the one visible candidate of a match list into `found`. None: the actor
+ * is told it is not there; several: the actor is told which ones, to say more.
+ */
+function resolve(actor: i32, offset: i32, count: i32, scope: i32): bool {
+  assert(count >= 0 && count <= MATCHES_PER_NAME_MAX);
+  let seen = 0;
+  for (let i = 0; i < count; i++) {
+    const code = at(matches, offset + i);
+    if (visible(actor, code, scope)) {
+      if (seen == 0) found = code;
+      seen++;
+    }
+  }
+  if (seen == 1) return true;
+  if (seen == 0) {
+    tell(actor, FX_NOT_FOUND, scope == SCOPE_ANY ? SCOPE_HERE : scope, 0, 0);
+    return false;
+  }
+  tell(actor, FX_AMBIGUOUS, seen, 0, 0);
+  for (let i = 0; i < count; i++) {
+    const code = at(matches, offset + i);
+    if (visible(actor, code, scope)) tell(actor, FX_CANDIDATE, code, 0, 0);
+  }
+  return false;
+}
+
+// ---- rules ----
 
 function describe(viewer: i32): void {
-  const here = locationOf(viewer);
-  effect(viewer, FX_DESCRIPTION, here, 0, 0);
-  for (let i = 0; i < characterCount; i++) {
-    if (i != viewer && isPresent(i) && locationOf(i) == here) effect(viewer, FX_DESCRIPTION_PERSON, i, 0, 0);
-  }
+  tell(viewer, FX_DESCRIPTION, locationOf(viewer), 0, 0);
 }
 
 function join(actor: i32): void {
   if ((flagsOf(actor) & FLAG_CREATED) == 0) {
-    store<i32>(charFlagsPtr + (<usize>actor << 2), FLAG_CREATED);
-    change(actor, FIELD_CREATED, 1);
+    setFlag(actor, FLAG_CREATED, FIELD_CREATED, true);
+    setHp(actor, PLAYER_HP);
     setLocation(actor, startLocation);
   }
   if (!isPresent(actor)) {
-    setPresent(actor, true);
-    tellLocation(locationOf(actor), actor, FX_ARRIVE, actor, -1, 0);
+    setFlag(actor, FLAG_PRESENT, FIELD_PRESENT, true);
+    broadcast(locationOf(actor), actor, FX_ARRIVE, actor, -1, 0);
   }
   describe(actor);
 }
 
 function leave(actor: i32): void {
-  setPresent(actor, false);
-  tellLocation(locationOf(actor), actor, FX_DEPART, actor, -1, 0);
+  setFlag(actor, FLAG_PRESENT, FIELD_PRESENT, false);
+  broadcast(locationOf(actor), actor, FX_DEPART, actor, -1, 0);
 }
 
 /** The direction you arrive from when you walk `direction` (north <-> south...). */
-@inline function opposite(direction: i32): i32 {
+function opposite(direction: i32): i32 {
   return direction < 4 ? (direction + 2) & 3 : direction ^ 1;
+}
+
+function move(c: i32, direction: i32, to: i32): void {
+  broadcast(locationOf(c), c, FX_DEPART, c, direction, 0);
+  setLocation(c, to);
+  broadcast(to, c, FX_ARRIVE, c, opposite(direction), 0);
 }
 
 function go(actor: i32, direction: i32): void {
   assert(direction >= 0 && direction < DIRECTIONS);
-  const from = locationOf(actor);
-  const to = exitOf(from, direction);
+  const door = locationOf(actor) * DIRECTIONS + direction;
+  const to = at(exits, door);
   if (to < 0) {
-    effect(actor, FX_NO_EXIT, direction, 0, 0);
+    tell(actor, FX_NO_EXIT, direction, 0, 0);
     return;
   }
-  tellLocation(from, actor, FX_DEPART, actor, direction, 0);
-  setLocation(actor, to);
-  tellLocation(to, actor, FX_ARRIVE, actor, opposite(direction), 0);
+  const key = at(locks, door);
+  if (key >= 0 && placeOf(key) != carriedBy(actor)) {
+    tell(actor, FX_LOCKED, direction, 0, 0);
+    return;
+  }
+  move(actor, direction, to);
   describe(actor);
 }
 
-function who(actor: i32): void {
-  let present = 0;
-  for (let i = 0; i < characterCount; i++) if (isPresent(i)) present++;
-  effect(actor, FX_WHO, present, 0, 0);
-  for (let i = 0; i < characterCount; i++) {
-    if (isPresent(i)) effect(actor, FX_WHO_PERSON, i, locationOf(i), 0);
+function whisper(actor: i32, offset: i32, count: i32, text: i32): void {
+  if (!resolve(actor, offset, count, SCOPE_PLAYER)) return;
+  const listener = -found - 1;
+  if (listener == actor) {
+    tell(actor, FX_NOT_YOURSELF, 0, 0, 0);
+    return;
+  }
+  tell(listener, FX_WHISPER, actor, listener, text);
+  tell(actor, FX_WHISPER, actor, listener, text);
+}
+
+function carriedWeight(c: i32): i32 {
+  let total = 0;
+  for (let i = 0; i < itemCount; i++) if (placeOf(i) == carriedBy(c)) total += at(itemWeight, i);
+  return total;
+}
+
+function take(actor: i32, offset: i32, count: i32): void {
+  if (!resolve(actor, offset, count, SCOPE_HERE)) return;
+  const item = found;
+  if (carriedWeight(actor) + at(itemWeight, item) > CARRY_WEIGHT_MAX) {
+    tell(actor, FX_TOO_HEAVY, item, actor, 0);
+    return;
+  }
+  setPlace(item, carriedBy(actor));
+  broadcast(locationOf(actor), -1, FX_TAKE, actor, item, 0);
+}
+
+function drop(actor: i32, offset: i32, count: i32): void {
+  if (!resolve(actor, offset, count, SCOPE_CARRIED)) return;
+  setPlace(found, locationOf(actor));
+  broadcast(locationOf(actor), -1, FX_DROP, actor, found, 0);
+}
+
+function give(actor: i32, what: i32, whatCount: i32, whom: i32, whomCount: i32): void {
+  if (!resolve(actor, what, whatCount, SCOPE_CARRIED)) return;
+  const item = found;
+  if (!resolve(actor, whom, whomCount, SCOPE_PERSON)) return;
+  const receiver = -found - 1;
+  const here = locationOf(actor);
+  if (receiver == actor) {
+    tell(actor, FX_NOT_YOURSELF, 0, 0, 0);
+  } else if (isNpc(receiver)) {
+    if (at(npcWants, receiver) != item) {
+      tell(actor, FX_REFUSES, receiver, item, 0);
+      return;
+    }
+    // The quest item goes back where it is found, so the next player can bring it too.
+    setPlace(item, at(itemHome, item));
+    if ((flagsOf(actor) & FLAG_QUEST) == 0) setFlag(actor, FLAG_QUEST, FIELD_QUEST, true);
+    broadcast(here, -1, FX_THANKS, receiver, actor, item);
+  } else if (carriedWeight(receiver) + at(itemWeight, item) > CARRY_WEIGHT_MAX) {
+    tell(actor, FX_TOO_HEAVY, item, receiver, 0);
+  } else {
+    setPlace(item, carriedBy(receiver));
+    broadcast(here, -1, FX_GIVE, actor, item, receiver);
   }
 }
 
-function apply(index: i32, kind: i32, actor: i32, a: i32): void {
-  assert(actor >= 0 && actor < characterCount);
-  if (kind == CMD_JOIN) return join(actor);
-  if (!isPresent(actor)) {
-    if (kind != CMD_LEAVE) effect(actor, FX_NOT_PRESENT, 0, 0, 0);
+function damageOf(c: i32): i32 {
+  let best = 0;
+  for (let i = 0; i < itemCount; i++) {
+    if (placeOf(i) == carriedBy(c) && at(itemDamage, i) > best) best = at(itemDamage, i);
+  }
+  return (isNpc(c) ? at(npcDamage, c) : PLAYER_DAMAGE) + best;
+}
+
+/** Death: what they carried falls where they stood; they wake whole at home. */
+function kill(victim: i32, killer: i32): void {
+  const here = locationOf(victim);
+  broadcast(here, -1, FX_DIED, victim, killer, 0);
+  for (let i = 0; i < itemCount; i++) if (placeOf(i) == carriedBy(victim)) setPlace(i, here);
+  setHp(victim, maxHpOf(victim));
+  const home = homeOf(victim);
+  setLocation(victim, home);
+  broadcast(home, victim, FX_ARRIVE, victim, -2, 0);
+  if (!isNpc(victim)) {
+    tell(victim, FX_RESPAWN, victim, home, 0);
+    describe(victim);
+  }
+}
+
+/** One blow: three in four land, for 1..damage. Returns true when it killed. */
+function strike(attacker: i32, target: i32): bool {
+  const damage = random(4) == 0 ? 0 : 1 + random(damageOf(attacker));
+  broadcast(locationOf(attacker), -1, FX_ATTACK, attacker, target, damage);
+  if (damage == 0) return false;
+  const hp = at(charHp, target) - damage;
+  if (hp <= 0) {
+    kill(target, attacker);
+    return true;
+  }
+  setHp(target, hp);
+  return false;
+}
+
+function attack(actor: i32, offset: i32, count: i32): void {
+  if (!resolve(actor, offset, count, SCOPE_PERSON)) return;
+  const target = -found - 1;
+  if (target == actor) {
+    tell(actor, FX_NOT_YOURSELF, 0, 0, 0);
     return;
   }
+  if (!strike(actor, target) && isNpc(target)) strike(target, actor);
+}
+
+/** The world's own turn: each wandering NPC may take an open, unlocked exit. */
+function tick(): void {
+  for (let n = 0; n < npcCount; n++) {
+    if (at(npcWander, n) == 0 || !isPresent(n) || random(3) != 0) continue;
+    const from = locationOf(n) * DIRECTIONS;
+    let open = 0;
+    for (let d = 0; d < DIRECTIONS; d++) if (at(exits, from + d) >= 0 && at(locks, from + d) < 0) open++;
+    if (open == 0) continue;
+    let pick = random(open);
+    for (let d = 0; d < DIRECTIONS; d++) {
+      if (at(exits, from + d) < 0 || at(locks, from + d) >= 0) continue;
+      if (pick == 0) {
+        move(n, d, at(exits, from + d));
+        break;
+      }
+      pick--;
+    }
+  }
+}
+
+function apply(kind: i32, actor: i32, a: i32, b: i32, c: i32, d: i32): void {
+  if (kind == CMD_TICK) return tick();
+  assert(actor >= npcCount && actor < characterCount);
+  if (kind == CMD_JOIN) return join(actor);
+  if (!isPresent(actor)) {
+    if (kind != CMD_LEAVE) tell(actor, FX_NOT_PRESENT, 0, 0, 0);
+    return;
+  }
+  const here = locationOf(actor);
   if (kind == CMD_LEAVE) leave(actor);
   else if (kind == CMD_LOOK) describe(actor);
   else if (kind == CMD_GO) go(actor, a);
-  else if (kind == CMD_SAY) tellLocation(locationOf(actor), -1, FX_SAY, actor, a, index);
-  else if (kind == CMD_WHO) who(actor);
-  else if (kind == CMD_HELP) effect(actor, FX_HELP, 0, 0, 0);
+  else if (kind == CMD_SAY) broadcast(here, -1, FX_SAY, actor, a, 0);
+  else if (kind == CMD_EMOTE) broadcast(here, -1, FX_EMOTE, actor, a, 0);
+  else if (kind == CMD_WHO) tell(actor, FX_WHO, 0, 0, 0);
+  else if (kind == CMD_WHISPER) whisper(actor, a, b, c);
+  else if (kind == CMD_INVENTORY) tell(actor, FX_INVENTORY, actor, 0, 0);
+  else if (kind == CMD_TAKE) take(actor, a, b);
+  else if (kind == CMD_DROP) drop(actor, a, b);
+  else if (kind == CMD_GIVE) give(actor, a, b, c, d);
+  else if (kind == CMD_EXAMINE) {
+    if (resolve(actor, a, b, SCOPE_ANY)) tell(actor, FX_EXAMINE, found, 0, 0);
+  } else if (kind == CMD_ATTACK) attack(actor, a, b);
   else assert(false);
 }
 
-/** Effect records one command may write at most: a header and everyone once, twice over. */
-@inline function effectsPerCommandMax(): i32 {
-  return 2 * characterCount + 2;
+/** Change records one command may write at most (a death drops everything carried). */
+function changesPerCommandMax(): i32 {
+  return 8 + 2 * itemCount + npcCount;
+}
+
+/** Effect records one command may write at most (a tick moves every NPC). */
+function effectsPerCommandMax(): i32 {
+  return 16 + MATCHES_PER_NAME_MAX + 2 * npcCount;
 }
 
 /**
  * Runs commands `first` .. `first + count - 1` of the batch in the command buffer.
- * Stops early when the effect buffer might not hold the next command's effects and
- * returns how many commands it ran; the host reads the output out and calls again
- * from there. Counts of output records: `changes()` and `effects()`.
+ * Stops early when the output buffers might not hold the next command's records,
+ * and returns how many commands it ran; the host reads the output out and calls
+ * again from there. Record counts and the new seed go back into the header (the
+ * host logs a changed seed once per batch).
  */
-export function run(first: i32, count: i32): i32 {
+export function run(headerAt: i32, first: i32, count: i32): i32 {
+  readHeader(headerAt);
   changeCount = 0;
   effectCount = 0;
-  const end = first + count;
-  for (let i = first; i < end; i++) {
-    if (effectsMax - effectCount < effectsPerCommandMax()) return i - first;
-    const p = commandsPtr + (<usize>(i * COMMAND_I32S) << 2);
-    apply(i, load<i32>(p), load<i32>(p, 4), load<i32>(p, 8));
+  let ran = 0;
+  while (ran < count) {
+    if (effectsMax - effectCount < effectsPerCommandMax() || changesMax - changeCount < changesPerCommandMax() + 1) break;
+    const p = commands + (((first + ran) * COMMAND_I32S) << 2);
+    apply(ld(p), ld(p + 4), ld(p + 8), ld(p + 12), ld(p + 16), ld(p + 20));
+    ran++;
   }
-  return count;
-}
-
-export function changes(): i32 {
-  return changeCount;
-}
-
-export function effects(): i32 {
-  return effectCount;
+  st(header + (H_SEED << 2), seed);
+  st(header + (H_CHANGE_COUNT << 2), changeCount);
+  st(header + (H_EFFECT_COUNT << 2), effectCount);
+  return ran;
 }

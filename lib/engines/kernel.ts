@@ -1,0 +1,188 @@
+// The `wasm` and `js` engines: one host for the rules of wasm/assembly/index.ts,
+// run either as WebAssembly (the product) or as the same source compiled to plain
+// JavaScript (the fallback). Both keep the room's tables resident in a memory this
+// host owns and lays out (layout.ts); one call per batch, numbers only.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { assert } from '../assert.ts';
+import { FluxError } from '../errors.ts';
+import { WASM_PAGES_MAX } from '../constants.ts';
+import { ROOT_DIR } from '../config/index.ts';
+import type { BatchInput, BatchOutput, Engine, EngineState, WorldMap } from './engine.ts';
+import { computeLayout, readState, writeState, writeWorld, type Layout } from './layout.ts';
+import { CHANGE_I32S, COMMAND_I32S, EFFECT_I32S, Header, seedChange } from './protocol.ts';
+
+export const WASM_FILE = path.join(ROOT_DIR, 'build/flux.wasm');
+export const PORTABLE_FILE = path.join(ROOT_DIR, 'build/flux-kernel.cjs');
+const PAGE_BYTES = 65536;
+
+/** A running copy of the rules and the memory it works on. */
+interface Backend {
+  heapBase(): number;
+  run(header: number, first: number, count: number): number;
+  /** The memory as it is now (growing replaces it). */
+  heap(): Int32Array;
+  grow(bytes: number): void;
+}
+
+/** Compiled once per process; instantiated once per room. */
+export function compileKernel(file = WASM_FILE): WebAssembly.Module {
+  try {
+    return new WebAssembly.Module(readFileSync(file));
+  } catch (err) {
+    throw new FluxError('internal-server-error', `cannot load the WASM engine ${file} (run npm run build): ${(err as Error).message}`);
+  }
+}
+
+/** The rules compiled as JavaScript (wasm/portable.ts), read once per process. */
+export function portableKernel(file = PORTABLE_FILE): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FluxError('internal-server-error', `cannot load the js engine ${file} (run npm run build): ${(err as Error).message}`);
+  }
+}
+
+function wasmBackend(module: WebAssembly.Module): Backend {
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: WASM_PAGES_MAX });
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory,
+      abort: (_msg: number, _file: number, line: number, column: number) => {
+        throw new FluxError('internal-server-error', `engine assertion failed at ${line}:${column}`);
+      },
+    },
+  });
+  const kernel = instance.exports as unknown as { heapBase(): number; run(h: number, f: number, c: number): number };
+  let view = new Int32Array(memory.buffer);
+  return {
+    heapBase: () => kernel.heapBase(),
+    run: (h, f, c) => kernel.run(h, f, c),
+    heap: () => (view.buffer === memory.buffer ? view : (view = new Int32Array(memory.buffer))),
+    grow(bytes) {
+      const pages = Math.ceil(bytes / PAGE_BYTES) - memory.buffer.byteLength / PAGE_BYTES;
+      if (pages > 0) memory.grow(pages);
+    },
+  };
+}
+
+function jsBackend(code: string): Backend {
+  let view = new Int32Array(2 * PAGE_BYTES / 4);
+  const memoryModule = {
+    ld: (address: number) => view[address >> 2]!,
+    st: (address: number, value: number) => {
+      view[address >> 2] = value;
+    },
+    heapBase: () => 0,
+  };
+  const exports: { run?: (h: number, f: number, c: number) => number } = {};
+  const requireMemory = (name: string) => {
+    assert(name === './memory', `the rules import only ./memory, not ${name}`);
+    return memoryModule;
+  };
+  const assertion = (ok: unknown) => {
+    if (!ok) throw new FluxError('internal-server-error', 'engine assertion failed');
+  };
+  new Function('exports', 'require', 'assert', code)(exports, requireMemory, assertion);
+  const run = exports.run!;
+  return {
+    heapBase: () => 0,
+    run,
+    heap: () => view,
+    grow(bytes) {
+      const pages = Math.ceil(bytes / PAGE_BYTES);
+      if (pages * PAGE_BYTES <= view.byteLength) return;
+      const bigger = new Int32Array(pages * PAGE_BYTES / 4);
+      bigger.set(view);
+      view = bigger;
+    },
+  };
+}
+
+export class KernelEngine implements Engine {
+  private layout!: Layout;
+  private characterCapacity = 0;
+
+  static wasm(module: WebAssembly.Module, map: WorldMap, commandsMax: number): KernelEngine {
+    return new KernelEngine('wasm', wasmBackend(module), map, commandsMax);
+  }
+
+  static js(code: string, map: WorldMap, commandsMax: number): KernelEngine {
+    return new KernelEngine('js', jsBackend(code), map, commandsMax);
+  }
+
+  private constructor(readonly name: string, private readonly backend: Backend, private readonly map: WorldMap, private readonly commandsMax: number) {
+    this.reserve(16);
+  }
+
+  load(state: EngineState): void {
+    const count = state.location.length;
+    assert(state.flags.length === count && state.hp.length === count, 'character tables have one length');
+    assert(state.itemPlace.length === this.map.itemWeight.length, 'one place per item');
+    if (count > this.characterCapacity) this.reserve(Math.max(count, this.characterCapacity * 2));
+    writeState(this.backend.heap(), this.layout, state);
+  }
+
+  run(batch: BatchInput): BatchOutput {
+    const count = batch.commands.length / COMMAND_I32S;
+    const l = this.layout;
+    assert(Number.isInteger(count) && count <= this.commandsMax, 'a batch fits the command buffer');
+    assert(batch.matches.length <= l.matchesMax, 'the match lists fit their buffer');
+    let heap = this.backend.heap();
+    heap.set(batch.commands, l.commands >> 2);
+    heap.set(batch.matches, l.matches >> 2);
+    const changes: Int32Array[] = [];
+    const effects: Int32Array[] = [];
+    const seedBefore = heap[(l.header >> 2) + Header.seed]!;
+    let changeBase = 0;
+    for (let done = 0; done < count || done === 0;) {
+      heap[(l.header >> 2) + Header.changeBase] = changeBase;
+      const ran = this.backend.run(l.header, done, count - done);
+      heap = this.backend.heap();
+      const changeCount = heap[(l.header >> 2) + Header.changeCount]!;
+      changes.push(heap.slice(l.changes >> 2, (l.changes >> 2) + changeCount * CHANGE_I32S));
+      effects.push(heap.slice(l.effects >> 2, (l.effects >> 2) + heap[(l.header >> 2) + Header.effectCount]! * EFFECT_I32S));
+      changeBase += changeCount;
+      if (count === 0) break;
+      assert(ran > 0, 'the output buffers hold at least one command');
+      done += ran;
+    }
+    const seed = heap[(l.header >> 2) + Header.seed]!;
+    if (seed !== seedBefore) changes.push(seedChange(seed));
+    return { changes: concat(changes), effects: concat(effects) };
+  }
+
+  snapshot(): EngineState {
+    return readState(this.backend.heap(), this.layout);
+  }
+
+  memoryBytes(): number {
+    return this.backend.heap().byteLength;
+  }
+
+  /** Lay the tables out for `characters` slots, growing memory; keeps resident state. */
+  private reserve(characters: number): void {
+    const kept = this.layout ? this.snapshot() : undefined;
+    const layout = computeLayout(this.backend.heapBase(), this.map, { characters, commands: this.commandsMax });
+    const pages = Math.ceil(layout.end / PAGE_BYTES);
+    if (pages > WASM_PAGES_MAX) {
+      throw new FluxError('resource-constraint', `the world needs ${pages} memory pages, over the limit of ${WASM_PAGES_MAX}`, 'wait');
+    }
+    this.backend.grow(layout.end);
+    this.layout = layout;
+    this.characterCapacity = characters;
+    writeWorld(this.backend.heap(), layout, this.map);
+    if (kept) writeState(this.backend.heap(), layout, kept);
+  }
+}
+
+function concat(parts: Int32Array[]): Int32Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

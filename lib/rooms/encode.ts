@@ -1,0 +1,118 @@
+// Contextualization for one batch (DESIGN §3 stage 3): commands become the packed
+// numbers the engine takes. Every acting character gets its slot (a first join the
+// next free one), words naming things become match lists of candidate entities
+// (the engine decides which of them the actor can see), texts stay here.
+// Pure: the same room and batch give the same encoding (replay relies on it).
+import { characterCode, Cmd, COMMAND_I32S, itemCode, MATCHES_PER_NAME_MAX } from '../engines/protocol.ts';
+import type { Projection, RoomWorld } from '../contextualization/index.ts';
+import type { Command, Submission } from '../negotiation/index.ts';
+import type { BatchText } from '../effects/index.ts';
+import type { NewCharacters } from '../planning/index.ts';
+
+export interface Encoded {
+  readonly commands: Int32Array;
+  readonly matches: Int32Array;
+  readonly texts: BatchText[];
+  readonly created: NewCharacters;
+  /** The command log row: enough to encode the batch again (replay). */
+  readonly log: Command[];
+  readonly accepted: Submission[];
+}
+
+const SELF = new Set(['me', 'self', 'myself']);
+
+/** Words -> the entities they may name: items and NPCs by name, name word or keyword; players by nick. */
+export class Names {
+  private readonly items = new Map<string, number[]>();
+  private readonly npcs = new Map<string, number[]>();
+  private readonly players = new Map<string, number[]>();
+
+  constructor(world: RoomWorld, characters: readonly { id: number; nick: string }[]) {
+    world.items.forEach((item, i) => {
+      for (const w of wordsOf(item.name, item.keywords)) add(this.items, w, i);
+    });
+    world.npcs.forEach((npc, i) => {
+      for (const w of wordsOf(characters[i]?.nick ?? npc.key, npc.keywords)) add(this.npcs, w, i);
+    });
+    for (const c of characters.slice(world.npcs.length)) this.addPlayer(c.id, c.nick);
+  }
+
+  addPlayer(id: number, nick: string): void {
+    add(this.players, nick.toLowerCase(), id);
+  }
+
+  /** Characters a player may mean by `word`. */
+  persons(word: string, actor: number): number[] {
+    const w = word.trim().toLowerCase();
+    if (SELF.has(w)) return [characterCode(actor)];
+    return [...(this.players.get(w) ?? []), ...(this.npcs.get(w) ?? [])].map(characterCode);
+  }
+
+  /** Items, then characters, a player may mean by `word`. */
+  things(word: string, actor: number, itemsOnly = false): number[] {
+    const items = (this.items.get(word.trim().toLowerCase()) ?? []).map(itemCode);
+    return itemsOnly ? items : [...items, ...this.persons(word, actor)];
+  }
+}
+
+const NOT_NAMES = new Set(['of', 'the', 'a', 'an', 'and']);
+
+function wordsOf(name: string, keywords: readonly string[]): Set<string> {
+  const lower = name.toLowerCase();
+  const words = lower.split(/\s+/).filter((w) => !NOT_NAMES.has(w));
+  return new Set([lower, ...words, ...keywords.map((k) => k.toLowerCase())]);
+}
+
+function add(index: Map<string, number[]>, word: string, id: number): void {
+  const ids = index.get(word) ?? [];
+  if (!ids.includes(id)) ids.push(id);
+  index.set(word, ids);
+}
+
+export interface EncodeContext {
+  readonly world: RoomWorld;
+  readonly projection: Projection;
+  readonly names: Names;
+  /** Nick -> character id, for committed characters. */
+  readonly byNick: ReadonlyMap<string, number>;
+}
+
+export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): Encoded {
+  const created = new Map<number, { nick: string; jid: string }>();
+  const pending = new Map<string, number>();
+  const commands = new Int32Array(batch.length * COMMAND_I32S);
+  const matches: number[] = [];
+  const texts: BatchText[] = [];
+  const log: Command[] = [];
+  const accepted: Submission[] = [];
+  let slots = ctx.projection.characters.length;
+  const list = (codes: number[]) => {
+    const kept = codes.slice(0, MATCHES_PER_NAME_MAX);
+    matches.push(...kept);
+    return [matches.length - kept.length, kept.length];
+  };
+  for (const submission of batch) {
+    const c = submission.command;
+    let actor = c.kind === 'tick' ? -1 : (ctx.byNick.get(c.nick) ?? pending.get(c.nick));
+    if (actor === undefined) {
+      if (c.kind !== 'join' || c.jid === undefined) continue; // nobody to act: the edge never sends this
+      actor = slots++;
+      pending.set(c.nick, actor);
+      created.set(actor, { nick: c.nick, jid: c.jid });
+    }
+    const index = accepted.length;
+    const text = () => texts.push({ text: c.text ?? '', command: index }) - 1;
+    let fields: number[] = [];
+    if (c.kind === 'go') fields = [c.direction ?? 0];
+    else if (c.kind === 'say' || c.kind === 'emote') fields = [text()];
+    else if (c.kind === 'whisper') fields = [...list(ctx.names.persons(c.whom ?? '', actor)), text()];
+    else if (c.kind === 'take' || c.kind === 'drop') fields = list(ctx.names.things(c.what ?? '', actor, true));
+    else if (c.kind === 'examine') fields = list(ctx.names.things(c.what ?? '', actor));
+    else if (c.kind === 'give') fields = [...list(ctx.names.things(c.what ?? '', actor, true)), ...list(ctx.names.persons(c.whom ?? '', actor))];
+    else if (c.kind === 'attack') fields = list(ctx.names.persons(c.whom ?? '', actor));
+    commands.set([Cmd[c.kind], actor, ...fields], index * COMMAND_I32S);
+    log.push(c);
+    accepted.push(submission);
+  }
+  return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, log, accepted };
+}
