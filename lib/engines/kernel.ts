@@ -103,15 +103,20 @@ export class KernelEngine implements Engine {
   private layout!: Layout;
   private characterCapacity = 0;
 
-  static wasm(module: WebAssembly.Module, map: WorldMap, commandsMax: number): KernelEngine {
-    return new KernelEngine('wasm', wasmBackend(module), map, commandsMax);
+  /** `pagesMax`: the memory this room may grow to, in 64 KiB pages. */
+  static wasm(module: WebAssembly.Module, map: WorldMap, commandsMax: number, pagesMax = WASM_PAGES_MAX): KernelEngine {
+    return new KernelEngine('wasm', wasmBackend(module), map, commandsMax, pagesMax);
   }
 
-  static js(code: string, map: WorldMap, commandsMax: number): KernelEngine {
-    return new KernelEngine('js', jsBackend(code), map, commandsMax);
+  static js(code: string, map: WorldMap, commandsMax: number, pagesMax = WASM_PAGES_MAX): KernelEngine {
+    return new KernelEngine('js', jsBackend(code), map, commandsMax, pagesMax);
   }
 
-  private constructor(readonly name: string, private readonly backend: Backend, private readonly map: WorldMap, private readonly commandsMax: number) {
+  private constructor(
+    readonly name: string, private readonly backend: Backend, private readonly map: WorldMap,
+    private readonly commandsMax: number, private readonly pagesMax: number,
+  ) {
+    assert(pagesMax <= WASM_PAGES_MAX, 'a room stays within the memory WebAssembly allows');
     this.reserve(16);
   }
 
@@ -165,8 +170,8 @@ export class KernelEngine implements Engine {
     const kept = this.layout ? this.snapshot() : undefined;
     const layout = computeLayout(this.backend.heapBase(), this.map, { characters, commands: this.commandsMax });
     const pages = Math.ceil(layout.end / PAGE_BYTES);
-    if (pages > WASM_PAGES_MAX) {
-      throw new FluxError('resource-constraint', `the world needs ${pages} memory pages, over the limit of ${WASM_PAGES_MAX}`, 'wait');
+    if (pages > this.pagesMax) {
+      throw new FluxError('resource-constraint', `the world needs ${pages} memory pages (64 KiB each), over the limit of ${this.pagesMax}`, 'wait');
     }
     this.backend.grow(layout.end);
     this.layout = layout;
