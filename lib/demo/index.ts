@@ -45,7 +45,7 @@ Flux is running. Connect now with any XMPP client:
   server ${host} (127.0.0.1), port ${port}, no TLS (this private server listens on 127.0.0.1 only)
   accounts:
 ${accounts}
-  then join the group chat ${roomJid} with any nick and type: look, n, say hello, who, help
+  then join the group chat ${roomJid} with any nick and type: look, help, n, take handbill, say hello, who
 
   Profanity: /connect alice@${host} server 127.0.0.1 port ${port} tls disable
              /join ${roomJid} nick Alice
