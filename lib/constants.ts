@@ -40,6 +40,8 @@ export const SESSIONS_PER_OCCUPANT_MAX = 16;
 export const ACTUATION_RETRIES_MAX = 3;
 /** Pause before retry n is n times this. */
 export const ACTUATION_RETRY_MS = 50;
+/** A batch whose COMMIT outcome is unknown: how long to keep asking the database before reloading the room. */
+export const COMMIT_OUTCOME_WAIT_MS_MAX = 30000;
 /** Shutdown: time allowed to commit open batches before exiting anyway. */
 export const SHUTDOWN_MS_MAX = 10000;
 /** Database pool size for the pg adapter. */

@@ -24,7 +24,15 @@ export interface BatchRecord {
   readonly log: readonly unknown[];
 }
 
-export type Outcome = { readonly committed: true; readonly batchId: string } | { readonly committed: false; readonly error: Error };
+/**
+ * committed: true, or false (it did not, and may be retried), or 'unknown': the
+ * transaction failed in a way that may have committed (COMMIT sent, connection
+ * gone) and the database could not be asked; `committedYet` asks again.
+ */
+export type Outcome =
+  | { readonly committed: true; readonly batchId: string }
+  | { readonly committed: false; readonly error: Error }
+  | { readonly committed: 'unknown'; readonly batchId: string; readonly error: Error };
 
 export async function commitBatch(db: Db, batch: BatchRecord, batchId = randomUUID()): Promise<Outcome> {
   try {
@@ -42,16 +50,19 @@ export async function commitBatch(db: Db, batch: BatchRecord, batchId = randomUU
   } catch (err) {
     if (err instanceof FenceError) return { committed: false, error: err };
     // The connection may have died during COMMIT: the database knows whether it happened.
-    if (await committedAnyway(db, batch.roomId, batchId)) return { committed: true, batchId };
-    return { committed: false, error: err as Error };
+    const known = await committedYet(db, batch.roomId, batchId);
+    if (known === true) return { committed: true, batchId };
+    if (known === false) return { committed: false, error: err as Error };
+    return { committed: 'unknown', batchId, error: err as Error };
   }
 }
 
-async function committedAnyway(db: Db, roomId: string, batchId: string): Promise<boolean> {
+/** Whether batch `batchId` is the room's last committed batch; null when the database cannot say now. */
+export async function committedYet(db: Db, roomId: string, batchId: string): Promise<boolean | null> {
   try {
     const r = await db.query<{ last_batch: string | null }>('SELECT last_batch FROM rooms WHERE id = $1', [roomId]);
     return r.rows[0]?.last_batch === batchId;
   } catch {
-    return false;
+    return null;
   }
 }

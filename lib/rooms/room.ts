@@ -7,11 +7,13 @@ import { Batcher } from '../batcher/index.ts';
 import { engineStateOf, loadRoom, type LoadedRoom, type Projection, type RoomWorld } from '../contextualization/index.ts';
 import type { Engine } from '../engines/index.ts';
 import { plan } from '../planning/index.ts';
-import { commitBatch, FenceError } from '../actuation/index.ts';
+import { commitBatch, committedYet, FenceError, type Outcome } from '../actuation/index.ts';
 import { render, type Message } from '../effects/index.ts';
 import type { Submission } from '../negotiation/index.ts';
-import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
+import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, COMMIT_OUTCOME_WAIT_MS_MAX, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
 import { encodeBatch, Names } from './encode.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface StageTimes {
   contextualizeMs: number;
@@ -136,16 +138,35 @@ export class Room {
   private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: readonly unknown[]): Promise<'committed' | 'fenced' | 'failed'> {
     const record = { roomId: this.id, version: this.projectionNow.version, statements, log };
     for (let attempt = 1; attempt <= ACTUATION_RETRIES_MAX; attempt++) {
-      const outcome = await commitBatch(this.options.db, record);
-      if (outcome.committed) return 'committed';
+      let outcome = await commitBatch(this.options.db, record);
+      if (outcome.committed === 'unknown') outcome = await this.learnOutcome(outcome.batchId, outcome.error);
+      if (outcome.committed === true) return 'committed';
+      if (outcome.committed === 'unknown') return 'fenced'; // still unknowable: the database is the truth, read it again
       if (outcome.error instanceof FenceError) {
         this.options.log.error({ room: this.id, err: outcome.error.message }, 'fenced: another writer moved the room on');
         return 'fenced';
       }
       this.options.log.warn({ room: this.id, attempt, err: outcome.error.message }, 'batch did not commit');
-      await new Promise((resolve) => setTimeout(resolve, ACTUATION_RETRY_MS * attempt));
+      await sleep(ACTUATION_RETRY_MS * attempt);
     }
     return 'failed';
+  }
+
+  /**
+   * The transaction broke where it may have committed and the database could not
+   * be asked: ask again until it answers (batches of a room wait; nothing is shown
+   * and nothing is retried before we know).
+   */
+  private async learnOutcome(batchId: string, error: Error): Promise<Outcome> {
+    this.options.log.warn({ room: this.id, err: error.message }, 'batch outcome unknown; asking the database until it answers');
+    const deadline = Date.now() + COMMIT_OUTCOME_WAIT_MS_MAX;
+    for (let pause = ACTUATION_RETRY_MS; Date.now() < deadline; pause = Math.min(pause * 2, 1000)) {
+      await sleep(pause);
+      const known = await committedYet(this.options.db, this.id, batchId);
+      if (known === true) return { committed: true, batchId };
+      if (known === false) return { committed: false, error };
+    }
+    return { committed: 'unknown', batchId, error };
   }
 
   /**

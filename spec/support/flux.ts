@@ -15,6 +15,8 @@ export interface TestDatabase {
   readonly label: string;
   readonly databaseUrl: string;
   readonly dataDir: string;
+  /** PostgreSQL: the application_name of Flux's connections, so a spec can find (and kill) them. */
+  readonly applicationName: string;
   /** Runs SQL against this test's database (the embedded one only while Flux is stopped). */
   drop(): Promise<void>;
 }
@@ -27,7 +29,7 @@ export function databaseKinds(): ('embedded' | 'postgresql')[] {
 export async function createTestDatabase(kind: 'embedded' | 'postgresql'): Promise<TestDatabase> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flux-spec-'));
   if (kind === 'embedded') {
-    return { label: 'embedded PGlite', databaseUrl: '', dataDir: path.join(dir, 'data'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return { label: 'embedded PGlite', databaseUrl: '', dataDir: path.join(dir, 'data'), applicationName: '', drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const base = process.env.DATABASE_URL!;
   const schema = `flux_spec_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -37,8 +39,9 @@ export async function createTestDatabase(kind: 'embedded' | 'postgresql'): Promi
   await admin.end();
   const url = new URL(base);
   url.searchParams.set('options', `-c search_path=${schema}`);
+  url.searchParams.set('application_name', schema);
   return {
-    label: 'PostgreSQL (DATABASE_URL)', databaseUrl: url.toString(), dataDir: dir,
+    label: 'PostgreSQL (DATABASE_URL)', databaseUrl: url.toString(), dataDir: dir, applicationName: schema,
     drop: async () => {
       const c = new pg.Client({ connectionString: base });
       await c.connect();

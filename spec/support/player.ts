@@ -74,6 +74,8 @@ export interface Player {
   waitFor(pred: (el: Element) => boolean, ms?: number): Promise<Element>;
   /** Forget everything received so far, for waitFor's purposes. */
   mark(): void;
+  /** Calls `listener` with every stanza received from now on. */
+  onStanza(listener: (el: Element) => void): void;
   /** Sends an iq and resolves with the reply, type result or error alike. */
   iq(to: string, type: 'get' | 'set', child: Element): Promise<Element>;
   send(el: Element): Promise<void>;
@@ -169,6 +171,10 @@ class XmppPlayer implements Player {
 
   mark(): void {
     this.#markIndex = this.received.length;
+  }
+
+  onStanza(listener: (el: Element) => void): void {
+    this.client.on('stanza', listener);
   }
 
   async iq(to: string, type: 'get' | 'set', child: Element): Promise<Element> {
