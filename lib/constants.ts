@@ -31,6 +31,8 @@ export const ITEMS_PER_ROOM_MAX = 4096;
 export const NPCS_PER_ROOM_MAX = 256;
 /** How often a room with players in it gives its NPCs a turn. */
 export const NPC_TICK_MS_DEFAULT = 6000;
+/** How often an instance tries to take the rooms another instance holds (takeover after a death). */
+export const OWNERSHIP_RETRY_MS = 1000;
 /** Rooms served by one instance. */
 export const ROOMS_MAX = 1024;
 /** Sessions (resources) one occupant may join with. */

@@ -7,9 +7,9 @@ import { openDb, migrate, type Db } from './db/index.ts';
 import { installWorlds } from './world/index.ts';
 import { listRooms, loadRoom } from './contextualization/index.ts';
 import { engineFactory } from './engines/index.ts';
-import { Room, type StageTimes } from './rooms/index.ts';
+import { embeddedLocks, postgresLocks, Room, type StageTimes } from './rooms/index.ts';
 import { XmppEdge } from './xmpp/index.ts';
-import { ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
+import { OWNERSHIP_RETRY_MS, ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
 import type { Clock } from './negotiation/index.ts';
 
 export interface Service {
@@ -45,10 +45,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     limits: { bodyBytesMax: config.bodyBytesMax, commandsPerS: config.commandsPerS, occupantsMax: config.occupantsMax },
   });
   const makeEngine = engineFactory(config.engine, config.batchCommandsMax, log);
+  const locks = config.databaseUrl === '' ? embeddedLocks() : postgresLocks(config.databaseUrl, log);
   const rooms = new Map<string, Room>();
-  for (const { id } of (await listRooms(db)).slice(0, ROOMS_MAX)) {
+
+  /** Loads a room this instance now holds and opens it to players. */
+  const serve = async (id: string) => {
     const loaded = await loadRoom(db, id);
-    if (!loaded) continue;
+    if (!loaded) return;
     const room = new Room({
       db, log: log.child({ room: id }), loaded, engine: makeEngine(loaded.world),
       tickMs: config.tickMs, batchMax: config.batchCommandsMax, npcTickMs: config.npcTickMs,
@@ -59,12 +62,50 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     rooms.set(id, room);
     edge.attach(room);
     leaveStalePlayers(room);
-  }
+  };
+  /** Serves every room whose lock is free; rooms another instance holds are tried again later. */
+  const claim = async () => {
+    for (const { id } of (await listRooms(db)).slice(0, ROOMS_MAX)) {
+      if (rooms.has(id) || (await locks.acquire(id)) !== 'held') continue;
+      await serve(id);
+      if (started) log.info({ room: id }, 'took over a room');
+    }
+  };
+  /** Another instance may serve it now: stop writing, tell the players, forget the room. */
+  const abandon = async (id: string) => {
+    const room = rooms.get(id);
+    if (!room) return;
+    log.warn({ room: id }, 'no longer own the room: stopped serving it');
+    room.abandon();
+    rooms.delete(id);
+    edge.detach(id);
+  };
+  // A lock lost with its connection: take it back. Only when another instance has
+  // it does this one stop serving; while the database cannot be asked (it is
+  // restarting), the room goes on and the version fence guards its writes.
+  const regain = async (id: string) => {
+    for (let pause = OWNERSHIP_RETRY_MS; rooms.has(id); pause = Math.min(pause * 2, OWNERSHIP_RETRY_MS * 8)) {
+      const state = await locks.acquire(id);
+      if (state === 'held') return;
+      if (state === 'taken') return abandon(id);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  };
+  locks.onLost((lost) => {
+    for (const id of lost) void regain(id).catch((err: Error) => log.error({ err, room: id }, 'taking a room lock back'));
+  });
+
+  let started = false;
+  await claim();
+  started = true;
+  const claimer = setInterval(() => void claim().catch((err: Error) => log.warn({ err: err.message }, 'claiming rooms')), OWNERSHIP_RETRY_MS);
+  claimer.unref();
   await edge.start();
   log.info({ rooms: [...rooms.keys()], domain: config.xmppDomain, database: db.kind }, 'serving');
   return {
     db, edge, rooms,
     stop: async () => {
+      clearInterval(claimer);
       const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_MS_MAX).unref());
       const drainAll = () => Promise.race([Promise.all([...rooms.values()].map((r) => r.drain())), deadline]);
       edge.closeRooms();
@@ -72,6 +113,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       edge.evictAll(); // then everyone leaves (logged leave commands) and hears why
       await drainAll();
       await edge.stop();
+      await locks.close();
       await db.close();
     },
   };

@@ -48,6 +48,7 @@ export class Room {
   private readonly byNick = new Map<string, number>();
   private names: Names;
   private readonly npcTimer: NodeJS.Timeout | undefined;
+  private abandoned = false;
 
   constructor(private readonly options: RoomOptions) {
     this.world = options.loaded.world;
@@ -84,9 +85,15 @@ export class Room {
     return id === undefined ? undefined : this.projectionNow.characters[id];
   }
 
-  /** False when the room's queue is full. */
+  /** False when the room's queue is full, or the room was given up. */
   submit(submission: Submission): boolean {
-    return this.batcher.submit(submission);
+    return !this.abandoned && this.batcher.submit(submission);
+  }
+
+  /** Another instance owns the room now: take nothing more; what is queued will be fenced, never written. */
+  abandon(): void {
+    this.abandoned = true;
+    clearInterval(this.npcTimer);
   }
 
   /** Runs everything queued (shutdown); the NPCs stop wandering. */

@@ -48,6 +48,12 @@ export class XmppEdge implements Directory {
     return muc;
   }
 
+  /** The room is served elsewhere now: its occupants leave (332), and stanzas to it are answered as for no room. */
+  detach(roomId: string): void {
+    this.mucs.get(roomId)?.evictAll([STATUS_SHUTDOWN]);
+    this.mucs.delete(roomId);
+  }
+
   /** Whether the component stream is up (it reconnects by itself when the server goes away). */
   get online(): boolean {
     return this.xmpp.status === 'online';

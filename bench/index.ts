@@ -1,0 +1,50 @@
+// make bench: every figure, measured side by side in one run on this machine, and
+// written to bench/results/latest.json (and a dated copy) for the README.
+// BENCH_QUICK=1 for a short pass. PostgreSQL figures need DATABASE_URL.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT_DIR } from '../lib/config/index.ts';
+import { benchEngines, printEngines } from './engines.ts';
+import { benchPipeline, printPipeline } from './stages.ts';
+import { benchWritePath, printWritePath } from './write-path.ts';
+import { databaseKinds } from './databases.ts';
+import { MIX } from './workload.ts';
+
+const started = Date.now();
+process.stdout.write('engines...\n');
+const engines = await benchEngines();
+printEngines(engines);
+const pipeline = [];
+const writePath = [];
+for (const kind of databaseKinds()) {
+  process.stdout.write(`\npipeline on ${kind}...\n`);
+  const p = await benchPipeline(kind);
+  printPipeline(p);
+  pipeline.push(p);
+  process.stdout.write(`\nwrite path on ${kind}...\n`);
+  const w = await benchWritePath(kind);
+  printWritePath(w);
+  writePath.push(w);
+}
+const results = {
+  date: new Date().toISOString(),
+  quick: process.env.BENCH_QUICK === '1',
+  machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryBytes: os.totalmem(), node: process.version },
+  workload: MIX,
+  engines: {
+    model_cps: engines.model.commandsPerS, js_cps: engines.js.commandsPerS, wasm_cps: engines.wasm.commandsPerS,
+    wasm_over_model: engines.wasm.commandsPerS / engines.model.commandsPerS, wasm_over_js: engines.wasm.commandsPerS / engines.js.commandsPerS,
+    detail: engines,
+  },
+  stages_ms: Object.fromEntries(pipeline.map((p) => [p.database, p.stagesMs])),
+  e2e_pg_cps: pipeline.find((p) => p.database === 'postgresql')?.commandsPerS ?? null,
+  pipeline,
+  write_path: writePath,
+};
+const dir = path.join(ROOT_DIR, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const json = `${JSON.stringify(results, null, 2)}\n`;
+writeFileSync(path.join(dir, 'latest.json'), json);
+writeFileSync(path.join(dir, `${results.date.slice(0, 10)}.json`), json);
+process.stdout.write(`\nwrote bench/results/latest.json in ${Math.round((Date.now() - started) / 1000)} s\n`);

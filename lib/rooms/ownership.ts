@@ -1,0 +1,85 @@
+// Which instance serves a room (DESIGN §5, issue #7): a PostgreSQL advisory lock
+// per room, held on one dedicated connection for as long as the instance serves
+// it. The lock keeps two instances from both serving a room; the version fence in
+// Actuation stays the real guarantee (a frozen holder keeps its lock, and the
+// fence stops whoever wrote second). The embedded database belongs to one process,
+// so there every room is this instance's.
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+/** held: this instance has the lock; taken: another session has it; unknown: the database could not be asked. */
+export type LockState = 'held' | 'taken' | 'unknown';
+
+export interface RoomLocks {
+  /** Tries to take the room's lock (asking again for a held room is fine). */
+  acquire(roomId: string): Promise<LockState>;
+  holds(roomId: string): boolean;
+  /** Called with the rooms whose locks went away with their connection. */
+  onLost(listener: (rooms: string[]) => void): void;
+  close(): Promise<void>;
+}
+
+export function embeddedLocks(): RoomLocks {
+  const held = new Set<string>();
+  return {
+    acquire: async (roomId) => {
+      held.add(roomId);
+      return 'held';
+    },
+    holds: (roomId) => held.has(roomId),
+    onLost: () => {},
+    close: async () => held.clear(),
+  };
+}
+
+export function postgresLocks(url: string, log: Logger): RoomLocks {
+  const held = new Set<string>();
+  const listeners: ((rooms: string[]) => void)[] = [];
+  let client: pg.Client | null = null;
+  let closed = false;
+  const lose = (c: pg.Client, err?: Error) => {
+    if (client !== c) return;
+    client = null;
+    const lost = [...held];
+    held.clear();
+    if (!closed && lost.length > 0) {
+      log.warn({ rooms: lost, err: err?.message }, 'room locks lost with their connection');
+      for (const l of listeners) l(lost);
+    }
+  };
+  const connect = async (): Promise<pg.Client> => {
+    if (client) return client;
+    const c = new pg.Client({ connectionString: url });
+    c.on('error', (err) => lose(c, err));
+    c.on('end', () => lose(c));
+    await c.connect();
+    client = c;
+    return c;
+  };
+  return {
+    async acquire(roomId) {
+      if (held.has(roomId)) return 'held';
+      if (closed) return 'unknown';
+      try {
+        const c = await connect();
+        // Keyed by schema and room: two deployments in one database, in their own schemas, do not collide.
+        const r = await c.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '.' || $1, 0)) AS locked", [roomId]);
+        if (!r.rows[0]?.locked) return 'taken';
+        held.add(roomId);
+        return 'held';
+      } catch (err) {
+        log.warn({ room: roomId, err: (err as Error).message }, 'cannot ask for the room lock now');
+        return 'unknown';
+      }
+    },
+    holds: (roomId) => held.has(roomId),
+    onLost: (listener) => void listeners.push(listener),
+    async close() {
+      closed = true;
+      const c = client;
+      client = null;
+      held.clear();
+      await c?.end().catch(() => {}); // ending the session releases its locks
+    },
+  };
+}
