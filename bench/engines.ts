@@ -3,20 +3,13 @@
 // JavaScript, and the readable Immer model. Each run starts from the same state
 // (500 present characters spread over the starter world). Median of many runs,
 // after warm-up. Run: npm run bench:engines (BENCH_QUICK=1: fewer runs).
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { pino } from 'pino';
-import { openDb, migrate } from '../lib/db/index.ts';
-import { installWorlds } from '../lib/world/index.ts';
-import { engineStateOf, loadRoom, type Projection } from '../lib/contextualization/index.ts';
+import { engineStateOf, type Projection } from '../lib/contextualization/index.ts';
 import { compileKernel, KernelEngine, ModelEngine, portableKernel, type Engine } from '../lib/engines/index.ts';
 import { encodeBatch, Names } from '../lib/rooms/encode.ts';
-import { ROOT_DIR } from '../lib/config/index.ts';
-import { BATCH_COMMANDS, CHARACTERS, makeBatch, median, MIX, nickOf } from './workload.ts';
-import path from 'node:path';
+import { BATCH_COMMANDS, CHARACTERS, makeBatch, median, MIX, nickOf, starterRoom } from './workload.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const log = pino({ level: 'silent' });
 
 export interface EngineFigures {
   readonly batchMs: number;
@@ -25,13 +18,7 @@ export interface EngineFigures {
 }
 
 export async function benchEngines(): Promise<Record<'wasm' | 'js' | 'model', EngineFigures>> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'flux-bench-'));
-  const db = await openDb({ databaseUrl: '', dataDir: dir, log });
-  await migrate(db);
-  await installWorlds(db, path.join(ROOT_DIR, 'config/worlds'));
-  const loaded = (await loadRoom(db, 'realm'))!;
-  await db.close();
-  rmSync(dir, { recursive: true, force: true });
+  const loaded = await starterRoom();
   const world = loaded.world;
   const npcs = world.npcs.length;
   const players = Array.from({ length: CHARACTERS }, (_, i) => ({

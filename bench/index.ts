@@ -9,12 +9,19 @@ import { benchEngines, printEngines } from './engines.ts';
 import { benchPipeline, printPipeline } from './stages.ts';
 import { benchWritePath, printWritePath } from './write-path.ts';
 import { databaseKinds } from './databases.ts';
-import { MIX } from './workload.ts';
+import { MIX, starterRoom } from './workload.ts';
+import { benchFragments, printFragments } from './fragments.ts';
+import { benchMemory, printMemory } from './memory.ts';
 
 const started = Date.now();
 process.stdout.write('engines...\n');
 const engines = await benchEngines();
 printEngines(engines);
+process.stdout.write('\nfragment detection...\n');
+const fragments = benchFragments();
+printFragments(fragments);
+const memory = benchMemory((await starterRoom()).world);
+printMemory(memory);
 const pipeline = [];
 const writePath = [];
 for (const kind of databaseKinds()) {
@@ -37,6 +44,8 @@ const results = {
     wasm_over_model: engines.wasm.commandsPerS / engines.model.commandsPerS, wasm_over_js: engines.wasm.commandsPerS / engines.js.commandsPerS,
     detail: engines,
   },
+  fragment_ms: fragments,
+  memory: { bytes_per_character: memory.bytesPerCharacter, ...memory },
   stages_ms: Object.fromEntries(pipeline.map((p) => [p.database, p.stagesMs])),
   e2e_pg_cps: pipeline.find((p) => p.database === 'postgresql')?.commandsPerS ?? null,
   pipeline,

@@ -2,8 +2,13 @@
 // starter world with 500 characters, of a stated mix: 40% say/emote, 25% look,
 // 20% movement, 15% take/drop/give/attack. Generated from a seed, so every run
 // and every engine sees the same commands.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { readWorldFile } from '../lib/world/index.ts';
+import { pino } from 'pino';
+import { openDb, migrate } from '../lib/db/index.ts';
+import { loadRoom, type LoadedRoom } from '../lib/contextualization/index.ts';
+import { installWorlds, readWorldFile } from '../lib/world/index.ts';
 import { ROOT_DIR } from '../lib/config/index.ts';
 import { DIRECTIONS } from '../lib/engines/protocol.ts';
 import type { Command } from '../lib/negotiation/index.ts';
@@ -35,6 +40,20 @@ export function makeBatch(seed: number, characters = CHARACTERS, size = BATCH_CO
     if (r < 0.96) return { kind: 'give', nick, what: pick(thingWords), whom: nickOf(Math.floor(next() * characters)) };
     return { kind: 'attack', nick, whom: next() < 0.5 ? pick(npcWords) : nickOf(Math.floor(next() * characters)) };
   });
+}
+
+/** The starter world as a room loads it (installed in a throwaway embedded database). */
+export async function starterRoom(): Promise<LoadedRoom> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flux-bench-'));
+  const db = await openDb({ databaseUrl: '', dataDir: dir, log: pino({ level: 'silent' }) });
+  try {
+    await migrate(db);
+    await installWorlds(db, path.join(ROOT_DIR, 'config/worlds'));
+    return (await loadRoom(db, 'realm'))!;
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

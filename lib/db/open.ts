@@ -1,9 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import pg from 'pg';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
 import { DB_POOL_CONNECTIONS_MAX } from '../constants.ts';
-import type { Db, Queryable, QueryResult } from './types.ts';
+import type { Db, QueryResult } from './types.ts';
+import { openPgliteThread } from './pglite-thread.ts';
 
 const INT8_OID = 20;
 
@@ -58,21 +57,7 @@ async function openPg(url: string, log: Logger): Promise<Db> {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Db> {
-  mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir, { parsers: { [pgliteTypes.INT8]: Number } });
-  const wrap = (q: { query: PGlite['query'] }): Queryable => ({
-    query: async <R>(sql: string, params?: unknown[]) => {
-      const r = await q.query<R>(sql, params);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-    },
-  });
-  return {
-    kind: 'pglite',
-    ...wrap(db),
-    exec: async (sql) => void (await db.exec(sql)),
-    // PGlite has one session; its transaction() holds it exclusively until done.
-    transaction: (work) => db.transaction((tx) => work(wrap(tx))),
-    close: () => db.close(),
-  };
+/** The embedded database runs in its own thread (pglite-thread.ts), off the event loop. */
+function openPglite(dataDir: string): Promise<Db> {
+  return openPgliteThread(dataDir);
 }
