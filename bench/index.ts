@@ -12,6 +12,8 @@ import { databaseKinds } from './databases.ts';
 import { MIX, starterRoom } from './workload.ts';
 import { benchFragments, printFragments } from './fragments.ts';
 import { benchMemory, printMemory } from './memory.ts';
+import { benchProsody, printProsody } from './prosody.ts';
+import { renderCharts } from './charts.ts';
 
 const started = Date.now();
 process.stdout.write('engines...\n');
@@ -34,6 +36,9 @@ for (const kind of databaseKinds()) {
   printWritePath(w);
   writePath.push(w);
 }
+process.stdout.write('\nthrough Prosody (load generator, echo component, Flux as its own process)...\n');
+const prosody = await benchProsody((line) => process.stdout.write(`${line}\n`));
+printProsody(prosody);
 const results = {
   date: new Date().toISOString(),
   quick: process.env.BENCH_QUICK === '1',
@@ -50,10 +55,16 @@ const results = {
   e2e_pg_cps: pipeline.find((p) => p.database === 'postgresql')?.commandsPerS ?? null,
   pipeline,
   write_path: writePath,
+  prosody: {
+    flux_cps: prosody.fluxCps, echo_cps: prosody.echoCps, p50_ms: prosody.steps.at(-1)!.flux.p50Ms, p99_ms: prosody.steps.at(-1)!.flux.p99Ms,
+    clients: prosody.steps[0]!.flux.clients, steps: prosody.steps, many_clients: prosody.manyClients,
+  },
+  latency_1000_clients: { clients: prosody.manyClients.clients, p50_ms: prosody.manyClients.p50Ms, p99_ms: prosody.manyClients.p99Ms, max_ms: prosody.manyClients.maxMs },
 };
 const dir = path.join(ROOT_DIR, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const json = `${JSON.stringify(results, null, 2)}\n`;
 writeFileSync(path.join(dir, 'latest.json'), json);
 writeFileSync(path.join(dir, `${results.date.slice(0, 10)}.json`), json);
+process.stdout.write(`wrote ${renderCharts().map((f) => `bench/results/${f}`).join(', ')}\n`);
 process.stdout.write(`\nwrote bench/results/latest.json in ${Math.round((Date.now() - started) / 1000)} s\n`);

@@ -33,6 +33,9 @@ export const NPCS_PER_ROOM_MAX = 256;
 export const NPC_TICK_MS_DEFAULT = 6000;
 /** How often an instance tries to take the rooms another instance holds (takeover after a death). */
 export const OWNERSHIP_RETRY_MS = 1000;
+/** bin/flux load: clients one generator drives, and how long one may take to log in and join. */
+export const LOAD_CLIENTS_MAX = 5000;
+export const LOAD_CONNECT_MS_MAX = 30000;
 /** Rooms served by one instance. */
 export const ROOMS_MAX = 1024;
 /** Sessions (resources) one occupant may join with. */

@@ -9,6 +9,7 @@ import { listRooms, loadRoom } from './contextualization/index.ts';
 import { engineFactory } from './engines/index.ts';
 import { embeddedLocks, postgresLocks, Room, type StageTimes } from './rooms/index.ts';
 import { XmppEdge } from './xmpp/index.ts';
+import { noTelemetry, PrometheusTelemetry, serveMetrics, type Telemetry } from './metrics/index.ts';
 import { OWNERSHIP_RETRY_MS, ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
 import type { Clock } from './negotiation/index.ts';
 
@@ -40,13 +41,19 @@ export async function prepareDatabase(config: Config, log: Logger): Promise<Db> 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, log } = options;
   const db = await prepareDatabase(config, log);
+  const rooms = new Map<string, Room>();
+  const prometheus: PrometheusTelemetry | undefined = config.metricsPort > 0 ? new PrometheusTelemetry({
+    rooms: () => rooms.size,
+    occupants: (): number => edge.rooms().reduce((n: number, muc) => n + muc.occupants.size, 0),
+    engineMemoryBytes: () => [...rooms.values()].reduce((n, r) => n + r.engineMemoryBytes(), 0),
+  }) : undefined;
+  const telemetry: Telemetry = prometheus ?? noTelemetry;
   const edge = new XmppEdge({
     service: config.xmppService, domain: config.xmppDomain, secret: config.xmppSecret, log, clock: options.clock,
-    limits: { bodyBytesMax: config.bodyBytesMax, commandsPerS: config.commandsPerS, occupantsMax: config.occupantsMax },
+    limits: { bodyBytesMax: config.bodyBytesMax, commandsPerS: config.commandsPerS, occupantsMax: config.occupantsMax }, telemetry,
   });
   const makeEngine = engineFactory(config.engine, config.batchCommandsMax, log);
   const locks = config.databaseUrl === '' ? embeddedLocks() : postgresLocks(config.databaseUrl, log);
-  const rooms = new Map<string, Room>();
 
   /** Loads a room this instance now holds and opens it to players. */
   const serve = async (id: string) => {
@@ -57,6 +64,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       tickMs: config.tickMs, batchMax: config.batchCommandsMax, npcTickMs: config.npcTickMs,
       deliver: (r, messages, batch) => edge.room(r.id)?.deliver(messages, batch),
       refuse: (r, batch, reason) => edge.room(r.id)?.refuse(batch, reason),
+      telemetry,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     });
     rooms.set(id, room);
@@ -100,8 +108,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   started = true;
   const claimer = setInterval(() => void claim().catch((err: Error) => log.warn({ err: err.message }, 'claiming rooms')), OWNERSHIP_RETRY_MS);
   claimer.unref();
+  const metrics = prometheus ? await serveMetrics(prometheus.registry, config.metricsPort) : undefined;
   await edge.start();
-  log.info({ rooms: [...rooms.keys()], domain: config.xmppDomain, database: db.kind }, 'serving');
+  log.info({ rooms: [...rooms.keys()], domain: config.xmppDomain, database: db.kind, ...(metrics ? { metrics: `http://127.0.0.1:${config.metricsPort}/metrics` } : {}) }, 'serving');
   return {
     db, edge, rooms,
     stop: async () => {
@@ -114,6 +123,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await drainAll();
       await edge.stop();
       await locks.close();
+      await metrics?.close();
       await db.close();
     },
   };

@@ -1,6 +1,8 @@
 // bin/flux: serve | migrate | demo | world import|export | replay. The only place
 // that reads the environment, the real clock and process signals (STYLE.md §6).
 import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runLoad } from '../load/index.ts';
 import { ConfigError, WorldError } from '../errors.ts';
 import { loadConfig, requireSecret, type Config } from '../config/index.ts';
 import { createLogger } from '../log/index.ts';
@@ -20,7 +22,11 @@ const USAGE = `usage: flux <command>
   demo      start a private Prosody, the component and an embedded database, and print how to connect
   world import <file>         check a world file and install it as a new room (nothing is written if it has an error)
   world export <room> <file>  write a room's world definition as YAML (import gives the same world back)
-  replay <room>               replay the room's command log from its initial world and compare with the stored state`;
+  replay <room>               replay the room's command log from its initial world and compare with the stored state
+  load --target ROOM_JID --service xmpp://HOST:PORT --domain HOST [--clients N] [--rate PER_S] [--seconds S]
+       [--accounts PREFIX:PASSWORD] [--echo]
+                              drive a world with N real clients (SASL ANONYMOUS unless --accounts) and report
+                              commands/s and command -> effect latency (p50, p99, max)`;
 
 const realClock = { nowMs: () => Date.now() };
 
@@ -30,10 +36,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  if (!['serve', 'migrate', 'demo', 'world', 'replay'].includes(command)) {
+  if (!['serve', 'migrate', 'demo', 'world', 'replay', 'load'].includes(command)) {
     process.stderr.write(`flux: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
     return 2;
   }
+  if (command === 'load') return load(argv.slice(1));
   let config: Config;
   try {
     config = loadConfig(process.env);
@@ -130,6 +137,30 @@ async function replay(room: string | undefined, config: Config, log: Logger): Pr
   } finally {
     await db.close();
   }
+}
+
+async function load(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args, strict: true,
+    options: {
+      target: { type: 'string' }, service: { type: 'string' }, domain: { type: 'string' }, clients: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '1' }, seconds: { type: 'string', default: '20' }, accounts: { type: 'string' }, echo: { type: 'boolean', default: false },
+    },
+  });
+  const numbers = { clients: Number(values.clients), rate: Number(values.rate), seconds: Number(values.seconds) };
+  if (!values.target || !values.service || !values.domain || Object.values(numbers).some((n) => !(n > 0))) {
+    process.stderr.write(`flux: load needs --target, --service, --domain and positive --clients, --rate, --seconds\n${USAGE}\n`);
+    return 2;
+  }
+  const [prefix, password] = values.accounts?.split(':') ?? [];
+  const report = await runLoad({
+    service: values.service, domain: values.domain, target: values.target, ...numbers, echo: values.echo,
+    ...(prefix !== undefined && password !== undefined ? { accounts: { prefix, password } } : {}),
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${report.clients} clients, ${report.seconds} s: ${report.commandsPerS} commands/s sent, ${report.answered} answers measured, `
+    + `latency p50 ${report.p50Ms.toFixed(1)} ms, p99 ${report.p99Ms.toFixed(1)} ms, max ${report.maxMs.toFixed(1)} ms, ${report.errors} errors\n${JSON.stringify(report)}\n`);
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

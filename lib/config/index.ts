@@ -31,6 +31,8 @@ export interface Config {
   readonly bodyBytesMax: number;
   readonly occupantsMax: number;
   readonly worldsDir: string;
+  /** Prometheus metrics on 127.0.0.1:port; 0 turns them off. */
+  readonly metricsPort: number;
 }
 
 /** Environment variable -> config key (DESIGN §2). */
@@ -49,6 +51,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   FLUX_BODY_BYTES_MAX: 'bodyBytesMax',
   FLUX_OCCUPANTS_MAX: 'occupantsMax',
   FLUX_WORLDS_DIR: 'worldsDir',
+  FLUX_METRICS_PORT: 'metricsPort',
 };
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -83,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults = readDefaults()): C
     bodyBytesMax: integer(raw.bodyBytesMax, 'FLUX_BODY_BYTES_MAX', 16, BODY_BYTES_MAX),
     occupantsMax: integer(raw.occupantsMax, 'FLUX_OCCUPANTS_MAX', 1, OCCUPANTS_MAX),
     worldsDir: text(raw.worldsDir, 'FLUX_WORLDS_DIR'),
+    metricsPort: integer(raw.metricsPort, 'FLUX_METRICS_PORT', 0, 65535),
   };
   if (config.dataDir === '' && config.databaseUrl === '') {
     throw new ConfigError('FLUX_DATA_DIR must be set when DATABASE_URL is not');

@@ -35,6 +35,10 @@ export interface PrivateProsodyOptions {
   componentPort?: number;
   /** Log every stanza (Prosody debug level) into prosody.log; default false (info). */
   verbose?: boolean;
+  /** A second virtual host where anyone logs in with SASL ANONYMOUS (load generators). */
+  anonymousHost?: string;
+  /** More XEP-0114 components on the same component port (the bench's echo component). */
+  extraComponents?: readonly { readonly domain: string; readonly secret: string }[];
 }
 
 export interface PrivateProsody {
@@ -68,6 +72,8 @@ interface Settings {
   readonly c2sPort: number;
   readonly componentPort: number;
   readonly verbose: boolean;
+  readonly anonymousHost: string | undefined;
+  readonly extraComponents: readonly { readonly domain: string; readonly secret: string }[];
 }
 
 /** Path of the prosody executable on PATH, or null if Prosody is not installed. */
@@ -99,6 +105,8 @@ export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<
     c2sPort: checkPort(opts.c2sPort ?? (await freePort()), 'c2sPort'),
     componentPort: checkPort(opts.componentPort ?? (await freePort()), 'componentPort'),
     verbose: opts.verbose ?? false,
+    anonymousHost: opts.anonymousHost,
+    extraComponents: opts.extraComponents ?? [],
   };
   if (settings.c2sPort === settings.componentPort) throw new Error('c2sPort and componentPort must differ');
   const paths = pathsIn(dir);
@@ -342,7 +350,13 @@ VirtualHost ${q(settings.host)}
 
 Component ${q(settings.componentDomain)}
   component_secret = ${q(settings.componentSecret)}
-`;
+${settings.extraComponents.map((c) => `
+Component ${q(c.domain)}
+  component_secret = ${q(c.secret)}
+`).join('')}${settings.anonymousHost === undefined ? '' : `
+VirtualHost ${q(settings.anonymousHost)}
+  authentication = "anonymous"
+`}`;
 }
 
 /** A double-quoted Lua string literal; control characters as decimal escapes. */

@@ -4,7 +4,8 @@
 import { DIRECTIONS } from '../engines/protocol.ts';
 import type { Command } from './command.ts';
 
-export type Parsed = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly reply: string };
+/** ok: a command for the world; otherwise a reply: help (`refused` false) or why it is not a command. */
+export type Parsed = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly reply: string; readonly refused: boolean };
 
 const DIRECTION_ALIASES: Record<string, number> = Object.fromEntries([
   ...DIRECTIONS.map((d, i) => [d, i] as const),
@@ -62,7 +63,7 @@ export function parseBody(body: string, nick: string): Parsed {
     case 'drop': return thing('drop', rest, nick);
     case 'give': return give(rest, nick);
     case 'attack': return rest === '' ? refuse('Attack whom?') : ok({ kind: 'attack', nick, whom: rest });
-    case 'help': return refuse(rest === '' ? HELP_TEXT : helpFor(rest.split(/\s+/)[0]!));
+    case 'help': return { ok: false, refused: false, reply: rest === '' ? HELP_TEXT : helpFor(rest.split(/\s+/)[0]!) };
     default: return refuse(`I don't know how to "${clip(word)}". Did you mean ${closestCommand(verb)}? Type help for the list.`);
   }
 }
@@ -105,7 +106,7 @@ function whisper(rest: string, nick: string): Parsed {
 
 const withoutArticle = (s: string) => s.trim().replace(/^(the|a|an)(\s+|$)/i, '').trim();
 const ok = (command: Command): Parsed => ({ ok: true, command });
-const refuse = (reply: string): Parsed => ({ ok: false, reply });
+const refuse = (reply: string): Parsed => ({ ok: false, reply, refused: true });
 const clip = (s: string) => (s.length > 24 ? `${s.slice(0, 24)}...` : s);
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 

@@ -12,16 +12,11 @@ import { render, type Message } from '../effects/index.ts';
 import type { Submission } from '../negotiation/index.ts';
 import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, COMMIT_OUTCOME_WAIT_MS_MAX, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
 import { encodeBatch, Names } from './encode.ts';
+import { noTelemetry, type StageDurations, type Telemetry } from '../metrics/index.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export interface StageTimes {
-  contextualizeMs: number;
-  transformMs: number;
-  planMs: number;
-  actuateMs: number;
-  renderMs: number;
-}
+export type StageTimes = StageDurations;
 
 export interface RoomOptions {
   readonly db: Db;
@@ -36,8 +31,9 @@ export interface RoomOptions {
   readonly deliver: (room: Room, messages: Message[], batch: readonly Submission[]) => void;
   /** Tells the senders of a batch that did not commit that nothing happened. */
   readonly refuse: (room: Room, batch: readonly Submission[], reason: string) => void;
-  /** Called after every batch, committed or not (metrics, benches). */
+  /** Called after every batch, committed or not (benches). */
   readonly onBatch?: (room: Room, size: number, times: StageTimes) => void;
+  readonly telemetry?: Telemetry;
 }
 
 export class Room {
@@ -49,10 +45,12 @@ export class Room {
   private names: Names;
   private readonly npcTimer: NodeJS.Timeout | undefined;
   private abandoned = false;
+  private readonly telemetry: Telemetry;
 
   constructor(private readonly options: RoomOptions) {
     this.world = options.loaded.world;
     this.id = this.world.id;
+    this.telemetry = options.telemetry ?? noTelemetry;
     this.projectionNow = options.loaded.projection;
     this.projectionNow.characters.forEach((c) => this.byNick.set(c.nick, c.id));
     this.names = new Names(this.world, this.projectionNow.characters);
@@ -77,6 +75,11 @@ export class Room {
   /** The committed state. */
   get projection(): Projection {
     return this.projectionNow;
+  }
+
+  /** Memory the room's engine holds (WASM linear memory, or the js engine's heap array). */
+  engineMemoryBytes(): number {
+    return this.options.engine.memoryBytes();
   }
 
   /** The committed character with this nick, if any. */
@@ -136,10 +139,13 @@ export class Room {
     } else {
       if (committed === 'fenced') await this.reload();
       this.rollback();
+      for (const _ of encoded.accepted) this.telemetry.commandRefused(this.id, 'not-committed');
       this.options.refuse(this, encoded.accepted, 'The world could not save that, so nothing happened. Please try again.');
     }
     const t5 = performance.now();
-    this.options.onBatch?.(this, batch.length, { contextualizeMs: t1 - t0, transformMs: t2 - t1, planMs: t3 - t2, actuateMs: t4 - t3, renderMs: t5 - t4 });
+    const times = { contextualizeMs: t1 - t0, transformMs: t2 - t1, planMs: t3 - t2, actuateMs: t4 - t3, renderMs: t5 - t4 };
+    this.telemetry.batch(this.id, batch.length, times);
+    this.options.onBatch?.(this, batch.length, times);
   }
 
   private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: readonly unknown[]): Promise<'committed' | 'fenced' | 'failed'> {
@@ -150,10 +156,12 @@ export class Room {
       if (outcome.committed === true) return 'committed';
       if (outcome.committed === 'unknown') return 'fenced'; // still unknowable: the database is the truth, read it again
       if (outcome.error instanceof FenceError) {
+        this.telemetry.fenceConflict(this.id);
         this.options.log.error({ room: this.id, err: outcome.error.message }, 'fenced: another writer moved the room on');
         return 'fenced';
       }
       this.options.log.warn({ room: this.id, attempt, err: outcome.error.message }, 'batch did not commit');
+      if (attempt < ACTUATION_RETRIES_MAX) this.telemetry.transactionRetry(this.id);
       await sleep(ACTUATION_RETRY_MS * attempt);
     }
     return 'failed';

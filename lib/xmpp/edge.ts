@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
+import { noTelemetry, type Telemetry } from '../metrics/index.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
 import { registerServiceInfo, type Directory } from './service-info.ts';
 import { errorReply, NS_STANZAS, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
@@ -21,6 +22,7 @@ export interface EdgeOptions {
   readonly log: Logger;
   readonly clock: Clock;
   readonly limits: MucLimits;
+  readonly telemetry?: Telemetry;
 }
 
 export class XmppEdge implements Directory {
@@ -42,7 +44,7 @@ export class XmppEdge implements Directory {
   attach(room: Room): MucRoom {
     const muc = new MucRoom(room, {
       domain: this.domain, log: this.options.log, clock: this.options.clock, limits: this.options.limits,
-      send: (el) => this.send(el),
+      send: (el) => this.send(el), telemetry: this.options.telemetry ?? noTelemetry,
     });
     this.mucs.set(room.id, muc);
     return muc;

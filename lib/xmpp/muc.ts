@@ -8,6 +8,7 @@ import type { Message } from '../effects/index.ts';
 import { parseBody, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
 import { COMMANDS_BURST_DEFAULT, NICK_CHARS_MAX } from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
+import type { RefusalReason, Telemetry } from '../metrics/index.ts';
 import {
   errorReply, groupchat, occupantPresence, privateMessage, reflectionOf, subjectMessage, STATUS_SELF, type Element,
 } from './stanzas.ts';
@@ -24,6 +25,7 @@ export interface MucDeps {
   readonly clock: Clock;
   readonly limits: MucLimits;
   readonly send: (el: Element) => void;
+  readonly telemetry: Telemetry;
 }
 
 /** One room's occupants and the stanzas that move them. */
@@ -113,26 +115,27 @@ export class MucRoom {
     const from = String(stanza.attrs.from);
     const occupant = this.occupants.bySessionJid(from);
     // XEP-0045 §7.4: only occupants may send to the room.
-    if (!occupant) return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before typing commands.'));
+    if (!occupant) {
+      this.deps.telemetry.commandRefused(this.room.id, 'not-occupant');
+      return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before typing commands.'));
+    }
     const body = stanza.getChildText('body');
     if (body === null) return; // chat states and receipts carry no command
-    const reflects = reflectionOf(stanza);
     const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
-    if (!this.accepting) return reply('This world is shutting down; your command was not taken.');
-    if (utf8Bytes(body) > this.deps.limits.bodyBytesMax) {
-      return reply(`That message is too long (${utf8Bytes(body)} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);
-    }
-    if (!this.bucket(occupant.nick).take()) return this.slowDown(occupant, reply);
+    if (!this.admit(occupant, body, reply)) return;
+    const reflects = reflectionOf(stanza);
     const parsed = parseBody(body, occupant.nick);
     if (parsed.ok && (parsed.command.kind === 'say' || parsed.command.kind === 'emote')) {
       // The say or emote effect is the echo (it carries the stanza id); it is sent after COMMIT.
-      if (!this.room.submit({ command: parsed.command, origin: { from, reflects } })) reply('The world is too busy; say that again in a moment.');
-      return;
+      return this.submit({ command: parsed.command, origin: { from, reflects } }, reply);
     }
     // XEP-0045 §7.4: the sender sees their own message reflected; only they do, it is a command.
     this.toOccupant(occupant, (to) => groupchat(this.occupantJid(occupant.nick), to, body, reflects));
-    if (!parsed.ok) return reply(parsed.reply);
-    if (!this.room.submit({ command: parsed.command, origin: { from } })) reply('The world is too busy; try that again in a moment.');
+    if (!parsed.ok) {
+      if (parsed.refused) this.deps.telemetry.commandRefused(this.room.id, 'not-a-command');
+      return reply(parsed.reply);
+    }
+    this.submit({ command: parsed.command, origin: { from } }, reply);
   }
 
   /** XEP-0045 §7.5: a private message to room/Nick is a whisper in the game. */
@@ -141,17 +144,37 @@ export class MucRoom {
     const occupant = this.occupants.bySessionJid(from);
     const body = stanza.getChildText('body');
     if (body === null) return;
-    if (!occupant) return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before whispering.'));
+    if (!occupant) {
+      this.deps.telemetry.commandRefused(this.room.id, 'not-occupant');
+      return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before whispering.'));
+    }
     if (!this.occupants.byNickname(toNick)) return this.deps.send(errorReply(stanza, 'item-not-found', 'cancel', `Nobody called ${toNick} is in this world.`));
     const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
-    if (!this.accepting) return reply('This world is shutting down; your whisper was not taken.');
-    if (utf8Bytes(body) > this.deps.limits.bodyBytesMax) {
-      return reply(`That message is too long (${utf8Bytes(body)} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);
+    if (!this.admit(occupant, body, reply) || body.trim() === '') return;
+    this.submit({ command: { kind: 'whisper', nick: occupant.nick, whom: toNick, text: body.trim() }, origin: { from, private: true } }, reply);
+  }
+
+  /** The checks every command passes before parsing: open room, size, rate. A refusal is replied to and counted. */
+  private admit(occupant: Occupant, body: string, reply: (text: string) => void): boolean {
+    const refuse = (reason: RefusalReason, text?: string) => {
+      this.deps.telemetry.commandRefused(this.room.id, reason);
+      if (text !== undefined) reply(text);
+      return false;
+    };
+    if (!this.accepting) return refuse('shutting-down', 'This world is shutting down; your command was not taken.');
+    const bytes = utf8Bytes(body);
+    if (bytes > this.deps.limits.bodyBytesMax) return refuse('too-long', `That message is too long (${bytes} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);
+    if (!this.bucket(occupant.nick).take()) {
+      this.slowDown(occupant, reply);
+      return refuse('rate-limited');
     }
-    if (!this.bucket(occupant.nick).take()) return this.slowDown(occupant, reply);
-    if (body.trim() === '') return;
-    const command = { kind: 'whisper' as const, nick: occupant.nick, whom: toNick, text: body.trim() };
-    if (!this.room.submit({ command, origin: { from, private: true } })) reply('The world is too busy; try that again in a moment.');
+    return true;
+  }
+
+  private submit(submission: Submission, reply: (text: string) => void): void {
+    if (this.room.submit(submission)) return this.deps.telemetry.commandAccepted(this.room.id);
+    this.deps.telemetry.commandRefused(this.room.id, 'queue-full');
+    reply('The world is too busy; try that again in a moment.');
   }
 
   private slowDown(occupant: Occupant, reply: (text: string) => void): void {
@@ -173,6 +196,7 @@ export class MucRoom {
   /** After COMMIT: each message to every session of the character's occupant. */
   deliver(messages: readonly Message[], batch: readonly Submission[]): void {
     const nicks = this.room.projection.characters;
+    let sent = 0;
     for (const m of messages) {
       const occupant = this.occupants.byNickname(nicks[m.to]?.nick ?? '');
       if (!occupant) continue; // left since; nothing to show
@@ -180,11 +204,14 @@ export class MucRoom {
       const from = m.speaker === null ? this.jid : this.occupantJid(m.speaker);
       if (m.private) {
         this.toOccupant(occupant, (to) => privateMessage(from, to, m.body));
+        sent += occupant.sessions.size;
         continue;
       }
       const reflects = m.reflects === undefined ? undefined : batch[m.reflects]?.origin?.reflects;
       this.toOccupant(occupant, (to) => groupchat(from, to, m.body, reflects));
+      sent += occupant.sessions.size;
     }
+    this.deps.telemetry.stanzasSent(this.room.id, sent);
   }
 
   /** A batch that did not commit: its senders hear that nothing happened. */

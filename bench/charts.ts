@@ -1,0 +1,63 @@
+// SVG charts from bench/results/latest.json (issue #8), drawn by hand: a bar chart
+// needs no library. The README shows them beside the table.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT_DIR } from '../lib/config/index.ts';
+
+interface Bar { readonly label: string; readonly value: number; readonly note?: string }
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+/** Horizontal bars, one per row; `log` uses a log scale (engines span two orders of magnitude). */
+export function barChart(title: string, unit: string, bars: readonly Bar[], log = false): string {
+  const width = 760;
+  const left = 190;
+  const row = 34;
+  const height = 60 + bars.length * row;
+  const max = Math.max(...bars.map((b) => b.value), 1e-9);
+  const scale = (v: number) => (log ? (Math.log10(Math.max(v, 1)) / Math.log10(Math.max(max, 10))) : v / max) * (width - left - 170);
+  const rows = bars.map((b, i) => {
+    const y = 44 + i * row;
+    const w = Math.max(2, scale(b.value));
+    return `<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(b.label)}</text>`
+      + `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="22" fill="#3b6ea8"/>`
+      + `<text x="${(left + w + 6).toFixed(1)}" y="${y + 16}">${esc(b.note ?? `${b.value.toLocaleString('en')} ${unit}`)}</text>`;
+  }).join('\n  ');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13">
+  <rect width="100%" height="100%" fill="white"/>
+  <text x="12" y="24" font-size="15" font-weight="bold">${esc(title)}</text>
+  ${rows}
+</svg>
+`;
+}
+
+export function renderCharts(resultsFile = path.join(ROOT_DIR, 'bench/results/latest.json')): string[] {
+  const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  const dir = path.dirname(resultsFile);
+  const written: string[] = [];
+  const write = (name: string, svg: string) => {
+    writeFileSync(path.join(dir, name), svg);
+    written.push(name);
+  };
+  write('engines.svg', barChart(`Projection + transformation, commands/s (log scale), ${r.date.slice(0, 10)}`, 'cmd/s', [
+    { label: 'wasm', value: r.engines.wasm_cps }, { label: 'js', value: r.engines.js_cps }, { label: 'model (Immer)', value: r.engines.model_cps },
+  ], true));
+  const stages = r.stages_ms.postgresql ?? r.stages_ms.embedded;
+  write('stages.svg', barChart(`Median ms per 1,000-command batch, by stage (${r.stages_ms.postgresql ? 'PostgreSQL' : 'embedded'})`, 'ms',
+    Object.entries(stages as Record<string, { median: number; p99: number }>).map(([name, s]) => ({
+      label: name, value: s.median, note: `${s.median.toFixed(3)} ms (p99 ${s.p99.toFixed(2)})`,
+    }))));
+  if (r.prosody) {
+    const bars: Bar[] = [];
+    for (const st of r.prosody.steps) {
+      bars.push({ label: `echo, ${st.offered}/s offered`, value: st.echo.p99Ms, note: `p50 ${st.echo.p50Ms.toFixed(1)} / p99 ${st.echo.p99Ms.toFixed(1)} ms` });
+      bars.push({ label: `Flux, ${st.offered}/s offered`, value: st.flux.p99Ms, note: `p50 ${st.flux.p50Ms.toFixed(1)} / p99 ${st.flux.p99Ms.toFixed(1)} ms` });
+    }
+    const m = r.prosody.many_clients;
+    bars.push({ label: `Flux, ${m.clients} clients at 1/s`, value: m.p99Ms, note: `p50 ${m.p50Ms.toFixed(1)} / p99 ${m.p99Ms.toFixed(1)} ms` });
+    write('latency.svg', barChart('Command -> effect latency through Prosody, p99 ms', 'ms', bars));
+  }
+  return written;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`wrote ${renderCharts().join(', ')}\n`);
