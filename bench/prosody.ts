@@ -69,12 +69,12 @@ async function startFlux(componentPort: number, dir: string): Promise<ChildProce
     env: {
       ...process.env, FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${componentPort}`, FLUX_XMPP_DOMAIN: GAME, FLUX_XMPP_SECRET: 'bench',
       FLUX_DATA_DIR: path.join(dir, 'flux'), FLUX_TICK_MS: '50', FLUX_COMMANDS_PER_S: '1000', FLUX_OCCUPANTS_MAX: '5000',
-      FLUX_NPC_TICK_MS: '0', LOG_LEVEL: 'warn',
+      FLUX_NPC_TICK_MS: '0', LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('"component online"') && resolve());
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('"serving"') && resolve()); // read on, so the pipe never fills
     child.on('exit', (code) => reject(new Error(`flux exited with ${code}`)));
   });
   return child;

@@ -7,6 +7,9 @@
 import { createRequire } from 'node:module';
 import { LOAD_CLIENTS_MAX, LOAD_CONNECT_MS_MAX } from '../constants.ts';
 
+/** Random steps each client takes before measuring, to stand somewhere in the world. */
+const SPREAD_STEPS = 6;
+
 const require = createRequire(import.meta.url);
 interface El { name: string; attrs: Record<string, string | undefined>; getChildText(name: string): string | null }
 interface Client {
@@ -76,7 +79,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     pending.delete(Number(token[2]));
     latencies.push(performance.now() - at);
   });
-  o.progress?.(`${clients.length} clients connected${o.echo ? '' : ' and joined'}; sending for ${o.seconds} s at ${o.rate}/s each`);
+  if (!o.echo) await spread(clients.map((c) => c.client), o.target);
+  o.progress?.(`${clients.length} clients connected${o.echo ? '' : ', joined and spread over the world'}; sending for ${o.seconds} s at ${o.rate}/s each`);
   const started = performance.now();
   const endAt = started + o.seconds * 1000;
   const intervalMs = 1000 / o.rate;
@@ -93,8 +97,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       void client.send(xml('message', { to: o.target, type: o.echo ? 'chat' : 'groupchat' }, xml('body', {}, body))).catch(() => errors++);
     }
   }));
+  const elapsedS = (performance.now() - started) / 1000; // the sending window
   await new Promise((r) => setTimeout(r, 1000)); // the last answers
-  const elapsedS = (performance.now() - started) / 1000;
   await Promise.all(clients.map(({ client }) => client.stop().catch(() => {})));
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
@@ -102,6 +106,23 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     commandsPerS: Math.round(sent / elapsedS), answeredPerS: Math.round(latencies.length / elapsedS),
     p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted.at(-1) ?? 0, errors,
   };
+}
+
+/**
+ * Players do not all stand in one place: before the measured phase each client
+ * takes a few random steps (a way that is not there costs a reply and nothing
+ * else), so a say is heard by the people in one location, as in real play.
+ */
+async function spread(clients: Client[], target: string): Promise<void> {
+  const directions = ['n', 'e', 's', 'w', 'u', 'd'];
+  for (let step = 0; step < SPREAD_STEPS; step++) {
+    for (const client of clients) {
+      const d = directions[Math.floor(Math.random() * directions.length)]!;
+      void client.send(xml('message', { to: target, type: 'groupchat' }, xml('body', {}, d))).catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
 }
 
 /** The mix: 60% say (measured), 25% look, 15% a step; or says only (the echo target gets says only). */
@@ -114,6 +135,8 @@ function commandFor(seq: number, client: number, saysOnly: boolean): string {
 
 async function connectAll(o: LoadOptions, onStanza: (el: El, i: number, pending: Map<number, number>) => void) {
   const out: { client: Client; pending: Map<number, number> }[] = [];
+  // Nicks new to the world each run: a character is bound to the JID that made it, and anonymous JIDs change.
+  const run = Math.random().toString(36).slice(2, 7);
   const batch = 25; // logins at once: SCRAM and the join are CPU work for the server too
   for (let first = 0; first < o.clients; first += batch) {
     const group = await Promise.all(Array.from({ length: Math.min(batch, o.clients - first) }, async (_, k) => {
@@ -128,10 +151,11 @@ async function connectAll(o: LoadOptions, onStanza: (el: El, i: number, pending:
       await withTimeout(client.start(), LOAD_CONNECT_MS_MAX, `client ${i} login`);
       await client.send(xml('presence'));
       if (!o.echo) {
-        const joined = new Promise<void>((resolve) => client.on('stanza', (el) => {
+        const joined = new Promise<void>((resolve, reject) => client.on('stanza', (el) => {
+          if (el.name === 'presence' && el.attrs.type === 'error') reject(new Error(`client ${i} could not join ${o.target}`));
           if (el.name === 'message' && el.attrs.from === o.target && el.attrs.type === 'groupchat' && el.getChildText('body') !== null) resolve();
         }));
-        await client.send(xml('presence', { to: `${o.target}/load${i}` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
+        await client.send(xml('presence', { to: `${o.target}/load-${run}-${i}` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
         await withTimeout(joined, LOAD_CONNECT_MS_MAX, `client ${i} join`);
       }
       return { client, pending };
