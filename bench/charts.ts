@@ -31,6 +31,11 @@ export function barChart(title: string, unit: string, bars: readonly Bar[], log 
 `;
 }
 
+function latencyBar(label: string, l: { p50Ms: number | null; p99Ms: number | null }): Bar {
+  if (l.p99Ms === null || l.p50Ms === null) return { label, value: 0, note: 'no answer came back' };
+  return { label, value: l.p99Ms, note: `p50 ${l.p50Ms.toFixed(1)} / p99 ${l.p99Ms.toFixed(1)} ms` };
+}
+
 export function renderCharts(resultsFile = path.join(ROOT_DIR, 'bench/results/latest.json')): string[] {
   const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
   const dir = path.dirname(resultsFile);
@@ -50,12 +55,12 @@ export function renderCharts(resultsFile = path.join(ROOT_DIR, 'bench/results/la
   if (r.prosody) {
     const bars: Bar[] = [];
     for (const st of r.prosody.steps) {
-      bars.push({ label: `echo, ${st.offered}/s offered`, value: st.echo.p99Ms, note: `p50 ${st.echo.p50Ms.toFixed(1)} / p99 ${st.echo.p99Ms.toFixed(1)} ms` });
-      bars.push({ label: `Flux, ${st.offered}/s offered`, value: st.flux.p99Ms, note: `p50 ${st.flux.p50Ms.toFixed(1)} / p99 ${st.flux.p99Ms.toFixed(1)} ms` });
+      bars.push(latencyBar(`echo, ${st.offered}/s offered`, st.echo));
+      bars.push(latencyBar(`Flux, ${st.offered}/s offered`, st.flux));
     }
     const m = r.prosody.many_clients;
-    bars.push({ label: `Flux, ${m.clients} clients at 1/s`, value: m.p99Ms, note: `p50 ${m.p50Ms.toFixed(1)} / p99 ${m.p99Ms.toFixed(1)} ms` });
-    write('latency.svg', barChart('Command -> effect latency through Prosody, p99 ms', 'ms', bars));
+    bars.push(latencyBar(`Flux, ${m.clients} clients at 1/s`, m));
+    write('latency.svg', barChart('Command -> effect latency through Prosody, p99 ms (log scale)', 'ms', bars, true));
   }
   return written;
 }

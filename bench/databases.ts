@@ -28,3 +28,15 @@ export async function freshDb(kind: DatabaseKind): Promise<{ db: Db; done: () =>
   return { db, done: async () => { await db.close(); await admin.query(`DROP SCHEMA ${schema} CASCADE`); await admin.end(); } };
 }
 
+
+/** A DATABASE_URL for a process of its own (the Flux child of the Prosody bench): a private schema, or '' for embedded. */
+export async function schemaUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (!process.env.DATABASE_URL) return { url: '', drop: async () => {} };
+  const schema = `flux_bench_child_${process.pid}`;
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  const url = new URL(process.env.DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), drop: async () => { await admin.query(`DROP SCHEMA ${schema} CASCADE`); await admin.end(); } };
+}

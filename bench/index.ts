@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT_DIR } from '../lib/config/index.ts';
 import { benchEngines, printEngines } from './engines.ts';
-import { benchPipeline, printPipeline } from './stages.ts';
+import { benchParallelRooms, benchPipeline, printPipeline } from './stages.ts';
 import { benchWritePath, printWritePath } from './write-path.ts';
 import { databaseKinds } from './databases.ts';
 import { MIX, starterRoom } from './workload.ts';
@@ -26,11 +26,16 @@ const memory = benchMemory((await starterRoom()).world);
 printMemory(memory);
 const pipeline = [];
 const writePath = [];
+const parallel = [];
 for (const kind of databaseKinds()) {
   process.stdout.write(`\npipeline on ${kind}...\n`);
   const p = await benchPipeline(kind);
   printPipeline(p);
   pipeline.push(p);
+  process.stdout.write(`\nrooms in parallel on ${kind}...\n`);
+  const par = await benchParallelRooms(kind);
+  process.stdout.write(`${par.rooms} rooms in parallel on ${kind}: ${par.commandsPerS.toLocaleString('en')} commands/s (Batcher -> Actuation, no XMPP)\n`);
+  parallel.push(par);
   process.stdout.write(`\nwrite path on ${kind}...\n`);
   const w = await benchWritePath(kind);
   printWritePath(w);
@@ -52,7 +57,9 @@ const results = {
   fragment_ms: fragments,
   memory: { bytes_per_character: memory.bytesPerCharacter, ...memory },
   stages_ms: Object.fromEntries(pipeline.map((p) => [p.database, p.stagesMs])),
-  e2e_pg_cps: pipeline.find((p) => p.database === 'postgresql')?.commandsPerS ?? null,
+  e2e_pg_cps: parallel.find((p) => p.database === 'postgresql')?.commandsPerS ?? null,
+  e2e_embedded_cps: parallel.find((p) => p.database === 'embedded')?.commandsPerS ?? null,
+  rooms_in_parallel: parallel,
   pipeline,
   write_path: writePath,
   prosody: {

@@ -2,7 +2,7 @@
 // for comparison, a trivial echo component on the same server and machine; the
 // ratio shows what is Flux's and what is the server's. Then latency with many
 // clients at 1 command/s each and FLUX_TICK_MS=50. Flux runs as its own process
-// (bin/flux serve); Prosody is its own process; the load generator and the echo
+// (bin/flux serve, on DATABASE_URL in a private schema, else embedded); Prosody is its own process; the load generator and the echo
 // component share this one. Part of `make bench`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,8 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { startPrivateProsody } from '../lib/demo/prosody.ts';
 import { ROOT_DIR } from '../lib/config/index.ts';
-import { runLoad, type LoadReport } from '../lib/load/index.ts';
+import { ms, runLoad, type LoadReport } from '../lib/load/index.ts';
 import { startEcho } from '../lib/load/echo.ts';
+import { schemaUrl } from './databases.ts';
+import { once } from 'node:events';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const GAME = 'game.localhost';
@@ -34,8 +36,9 @@ export async function benchProsody(progress: (line: string) => void): Promise<Pr
   });
   let flux: ChildProcess | undefined;
   const echo = await startEcho(`xmpp://127.0.0.1:${prosody.componentPort}`, ECHO, 'echo');
+  const database = await schemaUrl();
   try {
-    flux = await startFlux(prosody.componentPort, dir);
+    flux = await startFlux(prosody.componentPort, dir, database.url);
     const service = `xmpp://127.0.0.1:${prosody.c2sPort}`;
     const seconds = QUICK ? 5 : 15;
     const clients = QUICK ? 20 : 50;
@@ -46,7 +49,7 @@ export async function benchProsody(progress: (line: string) => void): Promise<Pr
       const e = await runLoad({ service, domain: ANON, target: `bench@${ECHO}`, clients, rate, seconds, echo: true });
       const f = await runLoad({ service, domain: ANON, target: `realm@${GAME}`, clients, rate, seconds, saysOnly: true });
       steps.push({ offered: clients * rate, flux: f, echo: e });
-      progress(`    offered ${clients * rate}/s: echo answered ${e.answeredPerS}/s (p99 ${e.p99Ms.toFixed(0)} ms), Flux answered ${f.answeredPerS}/s (p99 ${f.p99Ms.toFixed(0)} ms)`);
+      progress(`    offered ${clients * rate}/s: echo answered ${e.answeredPerS}/s (p99 ${ms(e.p99Ms)}), Flux answered ${f.answeredPerS}/s (p99 ${ms(f.p99Ms)})`);
     }
     const many = QUICK ? 200 : 1000;
     progress(`  ${many} clients at 1 command/s each (FLUX_TICK_MS=50)`);
@@ -58,17 +61,19 @@ export async function benchProsody(progress: (line: string) => void): Promise<Pr
     };
   } finally {
     flux?.kill('SIGTERM');
+    if (flux && flux.exitCode === null) await once(flux, 'exit');
+    await database.drop();
     await echo.stop();
     await prosody.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function startFlux(componentPort: number, dir: string): Promise<ChildProcess> {
+async function startFlux(componentPort: number, dir: string, databaseUrl: string): Promise<ChildProcess> {
   const child = spawn(path.join(ROOT_DIR, 'bin/flux'), ['serve'], {
     env: {
       ...process.env, FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${componentPort}`, FLUX_XMPP_DOMAIN: GAME, FLUX_XMPP_SECRET: 'bench',
-      FLUX_DATA_DIR: path.join(dir, 'flux'), FLUX_TICK_MS: '50', FLUX_COMMANDS_PER_S: '1000', FLUX_OCCUPANTS_MAX: '5000',
+      DATABASE_URL: databaseUrl, FLUX_DATA_DIR: path.join(dir, 'flux'), FLUX_TICK_MS: '50', FLUX_COMMANDS_PER_S: '1000', FLUX_OCCUPANTS_MAX: '5000',
       FLUX_NPC_TICK_MS: '0', LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -84,9 +89,9 @@ export function printProsody(r: ProsodyFigures): void {
   process.stdout.write('\nthrough Prosody (says answered per second; p50 / p99 ms from send to seeing it come back):\n  offered/s   echo answered   Flux answered   echo p50/p99    Flux p50/p99\n');
   for (const st of r.steps) {
     process.stdout.write(`  ${String(st.offered).padStart(9)}${String(st.echo.answeredPerS).padStart(16)}${String(st.flux.answeredPerS).padStart(16)}`
-      + `${`${st.echo.p50Ms.toFixed(1)} / ${st.echo.p99Ms.toFixed(1)}`.padStart(16)}${`${st.flux.p50Ms.toFixed(1)} / ${st.flux.p99Ms.toFixed(1)}`.padStart(16)}\n`);
+      + `${`${ms(st.echo.p50Ms)} / ${ms(st.echo.p99Ms)}`.padStart(22)}${`${ms(st.flux.p50Ms)} / ${ms(st.flux.p99Ms)}`.padStart(22)}\n`);
   }
   process.stdout.write(`  best: Flux ${r.fluxCps}/s, echo ${r.echoCps}/s, ratio ${(r.fluxCps / r.echoCps).toFixed(2)}\n`);
   const m = r.manyClients;
-  process.stdout.write(`  ${m.clients} clients at 1/s: p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, max ${m.maxMs.toFixed(1)} ms (${m.answered} measured, ${m.errors} errors)\n`);
+  process.stdout.write(`  ${m.clients} clients at 1/s: p50 ${ms(m.p50Ms)}, p99 ${ms(m.p99Ms)}, max ${ms(m.maxMs)} (${m.answered} measured, ${m.errors} errors)\n`);
 }

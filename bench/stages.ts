@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { pino } from 'pino';
 import { migrate } from '../lib/db/index.ts';
-import { installWorlds } from '../lib/world/index.ts';
+import { installWorld, installWorlds, readWorldFile } from '../lib/world/index.ts';
 import { loadRoom } from '../lib/contextualization/index.ts';
 import { compileKernel, KernelEngine } from '../lib/engines/index.ts';
 import { Room, type StageTimes } from '../lib/rooms/index.ts';
@@ -50,6 +50,44 @@ export async function benchPipeline(kind: DatabaseKind) {
       actuation: stage('actuateMs'), render: stage('renderMs'),
     },
   };
+}
+
+export const PARALLEL_ROOMS = 4;
+
+/**
+ * Rooms in parallel (issue #8, "end to end"): copies of the starter world, each
+ * with its 500 players, fed one 1,000-command batch each at a time and drained
+ * together; one process, one database. Commands/s over all rooms.
+ */
+export async function benchParallelRooms(kind: DatabaseKind): Promise<{ database: DatabaseKind; rooms: number; commandsPerS: number }> {
+  const { db, done } = await freshDb(kind);
+  try {
+    await migrate(db);
+    const definition = readWorldFile(path.join(ROOT_DIR, 'config/worlds/realm.yaml'));
+    const kernel = compileKernel();
+    const rooms: Room[] = [];
+    for (let r = 0; r < PARALLEL_ROOMS; r++) {
+      await installWorld(db, { ...definition, id: `realm-${r}` });
+      const loaded = (await loadRoom(db, `realm-${r}`))!;
+      const room = new Room({
+        db, log, loaded, engine: KernelEngine.wasm(kernel, loaded.world, BATCH_COMMANDS), tickMs: 1000, batchMax: BATCH_COMMANDS, npcTickMs: 0,
+        deliver: () => {}, refuse: () => { throw new Error('a batch did not commit'); },
+      });
+      for (let i = 0; i < CHARACTERS; i++) room.submit({ command: { kind: 'join', nick: nickOf(i), jid: `${nickOf(i)}@bench` } });
+      await room.drain();
+      rooms.push(room);
+    }
+    const batches = Array.from({ length: BATCHES }, (_, i) => makeBatch(i + 1));
+    const started = performance.now();
+    for (const batch of batches) {
+      for (const room of rooms) for (const command of batch) room.submit({ command });
+      await Promise.all(rooms.map((room) => room.drain()));
+    }
+    const elapsedS = (performance.now() - started) / 1000;
+    return { database: kind, rooms: PARALLEL_ROOMS, commandsPerS: Math.round((PARALLEL_ROOMS * BATCHES * BATCH_COMMANDS) / elapsedS) };
+  } finally {
+    await done();
+  }
 }
 
 export type PipelineFigures = Awaited<ReturnType<typeof benchPipeline>>;

@@ -36,6 +36,12 @@ export const OWNERSHIP_RETRY_MS = 1000;
 /** bin/flux load: clients one generator drives, and how long one may take to log in and join. */
 export const LOAD_CLIENTS_MAX = 5000;
 export const LOAD_CONNECT_MS_MAX = 30000;
+/**
+ * Bytes waiting to be written to the XMPP server beyond which the component sheds
+ * load: new commands and joins are refused until the server has caught up, so a
+ * slow server cannot make Flux buffer without bound.
+ */
+export const OUTGOING_BYTES_MAX = 16 * 1024 * 1024;
 /** Rooms served by one instance. */
 export const ROOMS_MAX = 1024;
 /** Sessions (resources) one occupant may join with. */

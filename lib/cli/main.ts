@@ -2,7 +2,7 @@
 // that reads the environment, the real clock and process signals (STYLE.md §6).
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runLoad } from '../load/index.ts';
+import { ms, runLoad } from '../load/index.ts';
 import { ConfigError, WorldError } from '../errors.ts';
 import { loadConfig, requireSecret, type Config } from '../config/index.ts';
 import { createLogger } from '../log/index.ts';
@@ -159,7 +159,7 @@ async function load(args: string[]): Promise<number> {
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${report.clients} clients, ${report.seconds} s: ${report.commandsPerS} commands/s sent, ${report.answered} answers measured, `
-    + `latency p50 ${report.p50Ms.toFixed(1)} ms, p99 ${report.p99Ms.toFixed(1)} ms, max ${report.maxMs.toFixed(1)} ms, ${report.errors} errors\n${JSON.stringify(report)}\n`);
+    + `latency p50 ${ms(report.p50Ms)}, p99 ${ms(report.p99Ms)}, max ${ms(report.maxMs)}, ${report.errors} errors\n${JSON.stringify(report)}\n`);
   return 0;
 }
 

@@ -55,13 +55,17 @@ export interface LoadReport {
   readonly commandsPerS: number;
   /** Measured answers (says that came back) per second. */
   readonly answeredPerS: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
+  /** null when no answer came back at all (a latency of 0 would be a lie). */
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly maxMs: number | null;
   readonly errors: number;
 }
 
-const quantile = (sorted: number[], q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!);
+const quantile = (sorted: number[], q: number) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!);
+
+/** A latency for people: "12.3 ms", or "none came back". */
+export const ms = (v: number | null) => (v === null ? 'none came back' : `${v.toFixed(1)} ms`);
 
 export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   if (o.clients < 1 || o.clients > LOAD_CLIENTS_MAX) throw new Error(`clients must be 1..${LOAD_CLIENTS_MAX}`);
@@ -104,7 +108,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   return {
     clients: clients.length, seconds: o.seconds, sent, answered: latencies.length,
     commandsPerS: Math.round(sent / elapsedS), answeredPerS: Math.round(latencies.length / elapsedS),
-    p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted.at(-1) ?? 0, errors,
+    p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted.at(-1) ?? null, errors,
   };
 }
 

@@ -8,6 +8,7 @@ import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
 import { noTelemetry, type Telemetry } from '../metrics/index.ts';
+import { OUTGOING_BYTES_MAX } from '../constants.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
 import { registerServiceInfo, type Directory } from './service-info.ts';
 import { errorReply, NS_STANZAS, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
@@ -44,7 +45,7 @@ export class XmppEdge implements Directory {
   attach(room: Room): MucRoom {
     const muc = new MucRoom(room, {
       domain: this.domain, log: this.options.log, clock: this.options.clock, limits: this.options.limits,
-      send: (el) => this.send(el), telemetry: this.options.telemetry ?? noTelemetry,
+      send: (el) => this.send(el), telemetry: this.options.telemetry ?? noTelemetry, congested: () => this.congested,
     });
     this.mucs.set(room.id, muc);
     return muc;
@@ -54,6 +55,12 @@ export class XmppEdge implements Directory {
   detach(roomId: string): void {
     this.mucs.get(roomId)?.evictAll([STATUS_SHUTDOWN]);
     this.mucs.delete(roomId);
+  }
+
+  /** More than OUTGOING_BYTES_MAX is waiting to be written to the XMPP server. */
+  get congested(): boolean {
+    const socket = (this.xmpp as unknown as { socket?: { writableLength?: number } | null }).socket;
+    return (socket?.writableLength ?? 0) > OUTGOING_BYTES_MAX;
   }
 
   /** Whether the component stream is up (it reconnects by itself when the server goes away). */

@@ -26,6 +26,8 @@ export interface MucDeps {
   readonly limits: MucLimits;
   readonly send: (el: Element) => void;
   readonly telemetry: Telemetry;
+  /** The XMPP server is behind on what we sent: take nothing new that would make more. */
+  readonly congested: () => boolean;
 }
 
 /** One room's occupants and the stanzas that move them. */
@@ -55,6 +57,7 @@ export class MucRoom {
     const bare = parseJid(from).bare().toString();
     const refuse = (condition: string, type: string, text: string) => this.deps.send(errorReply(stanza, condition, type, text));
     if (!this.accepting) return refuse('service-unavailable', 'wait', 'This world is shutting down.');
+    if (this.deps.congested() && !this.occupants.bySessionJid(from)) return refuse('resource-constraint', 'wait', 'The world is very busy right now; join again in a moment.');
     if (nick.trim() === '' || [...nick].length > NICK_CHARS_MAX || /[\u0000-\u001f]/.test(nick)) {
       return refuse('jid-malformed', 'modify', `A nick is 1 to ${NICK_CHARS_MAX} characters.`);
     }
@@ -162,6 +165,7 @@ export class MucRoom {
       return false;
     };
     if (!this.accepting) return refuse('shutting-down', 'This world is shutting down; your command was not taken.');
+    if (this.deps.congested()) return refuse('server-busy', 'The world is very busy right now; try that again in a moment.');
     const bytes = utf8Bytes(body);
     if (bytes > this.deps.limits.bodyBytesMax) return refuse('too-long', `That message is too long (${bytes} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);
     if (!this.bucket(occupant.nick).take()) {
