@@ -27,7 +27,7 @@ interface Case {
 
 const ints = (values: number[]) => Int32Array.from(values);
 
-export const caseArb: fc.Arbitrary<Case> = fc.record({
+const caseArb: fc.Arbitrary<Case> = fc.record({
   locations: fc.integer({ min: 1, max: 4 }),
   items: fc.integer({ min: 0, max: 4 }),
   npcs: fc.integer({ min: 0, max: 2 }),
@@ -108,7 +108,7 @@ function engines(map: WorldMap): Engine[] {
 const plain = (s: EngineState) => ({ seed: s.seed, location: [...s.location], flags: [...s.flags], hp: [...s.hp], itemPlace: [...s.itemPlace] });
 
 /** Runs every batch in every engine; returns whether the outputs and states agreed throughout. */
-export function agree({ map, state, batches }: Case): void {
+function agree({ map, state, batches }: Case): void {
   const all = engines(map);
   for (const e of all) e.load(state);
   for (const batch of batches) {
