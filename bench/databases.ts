@@ -14,29 +14,30 @@ export const databaseKinds = (): DatabaseKind[] => (process.env.DATABASE_URL ? [
 
 export async function freshDb(kind: DatabaseKind): Promise<{ db: Db; done: () => Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flux-bench-'));
-  if (kind === 'embedded') {
-    const db = await openDb({ databaseUrl: '', dataDir: dir, log });
-    return { db, done: async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); } };
-  }
-  const schema = `flux_bench_${process.pid}`;
+  const schema = kind === 'postgresql' ? await privateSchema('flux_bench') : { url: '', drop: async () => {} };
+  const db = await openDb({ databaseUrl: schema.url, dataDir: dir, log });
+  return {
+    db,
+    done: async () => {
+      await db.close();
+      await schema.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A DATABASE_URL for a process of its own (the Flux child of the Prosody bench): a private schema, or '' for embedded. */
+export async function schemaUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+  return process.env.DATABASE_URL ? privateSchema('flux_bench_child') : { url: '', drop: async () => {} };
+}
+
+/** A fresh schema of DATABASE_URL, and the URL that makes it the search path. */
+async function privateSchema(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `${prefix}_${process.pid}`;
   const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
   const url = new URL(process.env.DATABASE_URL!);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  const db = await openDb({ databaseUrl: url.toString(), dataDir: dir, log });
-  return { db, done: async () => { await db.close(); await admin.query(`DROP SCHEMA ${schema} CASCADE`); await admin.end(); } };
-}
-
-
-/** A DATABASE_URL for a process of its own (the Flux child of the Prosody bench): a private schema, or '' for embedded. */
-export async function schemaUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (!process.env.DATABASE_URL) return { url: '', drop: async () => {} };
-  const schema = `flux_bench_child_${process.pid}`;
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
-  const url = new URL(process.env.DATABASE_URL);
   url.searchParams.set('options', `-c search_path=${schema}`);
   return { url: url.toString(), drop: async () => { await admin.query(`DROP SCHEMA ${schema} CASCADE`); await admin.end(); } };
 }

@@ -27,8 +27,7 @@ export async function benchEngines(): Promise<Record<'wasm' | 'js' | 'model', En
   const projection: Projection = { ...loaded.projection, characters: [...loaded.projection.characters, ...players] };
   const state = engineStateOf(world, projection);
   const names = new Names(world, projection.characters);
-  const byNick = new Map(projection.characters.map((c) => [c.nick, c.id]));
-  const batches = Array.from({ length: 8 }, (_, i) => encodeBatch({ world, projection, names, byNick }, makeBatch(i + 1).map((command) => ({ command }))));
+  const batches = Array.from({ length: 8 }, (_, i) => encodeBatch({ world, projection, names }, makeBatch(i + 1).map((command) => ({ command }))));
   const measure = (engine: Engine, runs: number): EngineFigures => {
     const samples: number[] = [];
     for (let i = 0; i < runs + 5; i++) {

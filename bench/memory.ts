@@ -28,13 +28,12 @@ export function benchMemory(world: RoomWorld): MemoryFigures {
     })),
   };
   const names = new Names(world, projection.characters);
-  const byNick = new Map(projection.characters.map((c) => [c.nick, c.id]));
   const engine = KernelEngine.wasm(compileKernel(), world, 1000);
   engine.load(engineStateOf(world, projection));
   gc?.();
   const heapBytes = process.memoryUsage().heapUsed - before;
   const wasmBytes = engine.memoryBytes();
-  void [names, byNick, projection]; // alive until measured
+  void [names, projection]; // alive until measured
   return { characters: MEMORY_CHARACTERS, heapBytes, wasmBytes, bytesPerCharacter: Math.round((heapBytes + wasmBytes) / MEMORY_CHARACTERS), gc: gc !== undefined };
 }
 

@@ -1,5 +1,6 @@
 // The running server: database, rooms and the XMPP edge, wired once here.
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { ROOT_DIR } from './config/index.ts';
@@ -96,7 +97,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const state = await locks.acquire(id);
       if (state === 'held') return;
       if (state === 'taken') return abandon(id);
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await sleep(pause);
     }
   };
   locks.onLost((lost) => {

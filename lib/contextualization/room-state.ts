@@ -4,6 +4,7 @@
 import type { Queryable } from '../db/index.ts';
 import { DIRECTION_COUNT, FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST } from '../engines/protocol.ts';
 import type { EngineState, WorldMap } from '../engines/engine.ts';
+import type { ItemDefinition } from '../world/definition.ts';
 
 export interface Location {
   readonly key: string;
@@ -11,14 +12,8 @@ export interface Location {
   readonly description: string;
 }
 
-export interface ItemInfo {
-  readonly key: string;
-  readonly name: string;
-  readonly keywords: readonly string[];
-  readonly description: string;
-  readonly weight: number;
-  readonly damage: number;
-}
+/** An item as the world file defines it; where it lies is state (Projection.items). */
+export type ItemInfo = Omit<ItemDefinition, 'at'>;
 
 export interface NpcInfo {
   readonly key: string;

@@ -140,7 +140,8 @@ export class KernelEngine implements Engine {
     const effects: Int32Array[] = [];
     const seedBefore = heap[(l.header >> 2) + Header.seed]!;
     let changeBase = 0;
-    for (let done = 0; done < count || done === 0;) {
+    let done = 0;
+    do { // an empty batch still runs once: the counts come back as zero
       heap[(l.header >> 2) + Header.changeBase] = changeBase;
       const ran = this.backend.run(l.header, done, count - done);
       heap = this.backend.heap();
@@ -148,10 +149,9 @@ export class KernelEngine implements Engine {
       changes.push(heap.slice(l.changes >> 2, (l.changes >> 2) + changeCount * CHANGE_I32S));
       effects.push(heap.slice(l.effects >> 2, (l.effects >> 2) + heap[(l.header >> 2) + Header.effectCount]! * EFFECT_I32S));
       changeBase += changeCount;
-      if (count === 0) break;
-      assert(ran > 0, 'the output buffers hold at least one command');
+      assert(ran > 0 || count === 0, 'the output buffers hold at least one command');
       done += ran;
-    }
+    } while (done < count);
     const seed = heap[(l.header >> 2) + Header.seed]!;
     if (seed !== seedBefore) changes.push(seedChange(seed));
     return { changes: concat(changes), effects: concat(effects) };

@@ -5,6 +5,7 @@
 // With `echo` set, the clients message a trivial echo component instead: the
 // ceiling of the XMPP server itself on the same machine.
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LOAD_CLIENTS_MAX, LOAD_CONNECT_MS_MAX } from '../constants.ts';
 
 /** Random steps each client takes before measuring, to stand somewhere in the world. */
@@ -90,10 +91,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const intervalMs = 1000 / o.rate;
   await Promise.all(clients.map(async ({ client, pending }, i) => {
     let seq = 0;
-    await new Promise((r) => setTimeout(r, Math.random() * intervalMs)); // spread the clients over one interval
+    await sleep(Math.random() * intervalMs); // spread the clients over one interval
     for (let next = performance.now(); next < endAt; next += intervalMs) {
       const wait = next - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await sleep(wait);
       seq++;
       const body = commandFor(seq, i, o.echo === true || o.saysOnly === true);
       if (body.includes(`L${i}-`)) pending.set(seq, performance.now());
@@ -102,7 +103,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     }
   }));
   const elapsedS = (performance.now() - started) / 1000; // the sending window
-  await new Promise((r) => setTimeout(r, 1000)); // the last answers
+  await sleep(1000); // the last answers
   await Promise.all(clients.map(({ client }) => client.stop().catch(() => {})));
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
@@ -124,9 +125,9 @@ async function spread(clients: Client[], target: string): Promise<void> {
       const d = directions[Math.floor(Math.random() * directions.length)]!;
       void client.send(xml('message', { to: target, type: 'groupchat' }, xml('body', {}, d))).catch(() => {});
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
   }
-  await new Promise((r) => setTimeout(r, 1000));
+  await sleep(1000);
 }
 
 /** The mix: 60% say (measured), 25% look, 15% a step; or says only (the echo target gets says only). */

@@ -4,7 +4,8 @@
 // (the engine decides which of them the actor can see), texts stay here.
 // Pure: the same room and batch give the same encoding (replay relies on it).
 import { characterCode, Cmd, COMMAND_I32S, itemCode, MATCHES_PER_NAME_MAX } from '../engines/protocol.ts';
-import type { Projection, RoomWorld } from '../contextualization/index.ts';
+import { engineStateOf, type Projection, type RoomWorld } from '../contextualization/index.ts';
+import type { Engine } from '../engines/index.ts';
 import type { Command, Submission } from '../negotiation/index.ts';
 import type { BatchText } from '../effects/index.ts';
 import type { NewCharacters } from '../planning/index.ts';
@@ -21,8 +22,13 @@ export interface Encoded {
 
 const SELF = new Set(['me', 'self', 'myself']);
 
-/** Words -> the entities they may name: items and NPCs by name, name word or keyword; players by nick. */
+/**
+ * Who and what a room's commands can name: a character by its exact nick (the
+ * actor), and words -> the entities a player may mean: items and NPCs by name,
+ * name word or keyword, players by nick in any case.
+ */
 export class Names {
+  private readonly exact = new Map<string, number>();
   private readonly items = new Map<string, number[]>();
   private readonly npcs = new Map<string, number[]>();
   private readonly players = new Map<string, number[]>();
@@ -34,11 +40,21 @@ export class Names {
     world.npcs.forEach((npc, i) => {
       for (const w of wordsOf(characters[i]?.nick ?? npc.key, npc.keywords)) add(this.npcs, w, i);
     });
-    for (const c of characters.slice(world.npcs.length)) this.addPlayer(c.id, c.nick);
+    characters.forEach((c) => this.exact.set(c.nick, c.id));
+    for (const c of characters.slice(world.npcs.length)) add(this.players, c.nick.toLowerCase(), c.id);
   }
 
-  addPlayer(id: number, nick: string): void {
-    add(this.players, nick.toLowerCase(), id);
+  /** The committed character with exactly this nick. */
+  idOf(nick: string): number | undefined {
+    return this.exact.get(nick);
+  }
+
+  /** After COMMIT: the characters a batch created can be named from now on. */
+  admit(created: NewCharacters): void {
+    for (const [id, { nick }] of created) {
+      this.exact.set(nick, id);
+      add(this.players, nick.toLowerCase(), id);
+    }
   }
 
   /** Characters a player may mean by `word`. */
@@ -73,8 +89,6 @@ export interface EncodeContext {
   readonly world: RoomWorld;
   readonly projection: Projection;
   readonly names: Names;
-  /** Nick -> character id, for committed characters. */
-  readonly byNick: ReadonlyMap<string, number>;
 }
 
 export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): Encoded {
@@ -93,7 +107,7 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
   };
   for (const submission of batch) {
     const c = submission.command;
-    let actor = c.kind === 'tick' ? -1 : (ctx.byNick.get(c.nick) ?? pending.get(c.nick));
+    let actor = c.kind === 'tick' ? -1 : (ctx.names.idOf(c.nick) ?? pending.get(c.nick));
     if (actor === undefined) {
       if (c.kind !== 'join' || c.jid === undefined) continue; // nobody to act: the edge never sends this
       actor = slots++;
@@ -115,4 +129,9 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
     accepted.push(submission);
   }
   return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, log, accepted };
+}
+
+/** A first join needs a slot: the engine's tables grow, from the committed state, to hold the batch's new characters. */
+export function makeResident(engine: Engine, world: RoomWorld, projection: Projection, created: NewCharacters): void {
+  if (created.size > 0) engine.load(engineStateOf(world, projection, projection.characters.length + created.size));
 }

@@ -12,7 +12,7 @@ import type { Engine, WorldMap } from '../engines/index.ts';
 import { plan } from '../planning/index.ts';
 import type { Command } from '../negotiation/index.ts';
 import { exportWorld, installWorld } from '../world/index.ts';
-import { encodeBatch, Names } from './encode.ts';
+import { encodeBatch, makeResident, Names } from './encode.ts';
 
 export interface ReplayResult {
   readonly room: string;
@@ -37,7 +37,6 @@ export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map
     const initial = (await loadRoom(scratch, roomId))!;
     const { world } = initial;
     let projection = initial.projection;
-    const byNick = new Map(projection.characters.map((c) => [c.nick, c.id]));
     const names = new Names(world, projection.characters);
     const engine = makeEngine(world);
     engine.load(engineStateOf(world, projection));
@@ -48,14 +47,11 @@ export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map
       if (row.version !== projection.version + 1) {
         return result(roomId, rows.rows.length, commands, projection, `the log jumps from version ${projection.version} to ${row.version}`);
       }
-      const encoded = encodeBatch({ world, projection, names, byNick }, row.commands.map((command) => ({ command })));
-      if (encoded.created.size > 0) engine.load(engineStateOf(world, projection, projection.characters.length + encoded.created.size));
+      const encoded = encodeBatch({ world, projection, names }, row.commands.map((command) => ({ command })));
+      makeResident(engine, world, projection, encoded.created);
       const output = engine.run(encoded);
       projection = plan(roomId, projection, output.changes, encoded.created).next;
-      for (const [id, n] of encoded.created) {
-        byNick.set(n.nick, id);
-        names.addPlayer(id, n.nick);
-      }
+      names.admit(encoded.created);
       commands += encoded.accepted.length;
     }
     return result(roomId, rows.rows.length, commands, projection, firstDifference(projection, stored.projection));

@@ -1,6 +1,7 @@
 // A room is one world shard: its own queue, engine instance, projection and rows.
 // This file wires the six stages together for one batch (DESIGN §3); each stage
 // lives in its own module.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Db } from '../db/index.ts';
 import { Batcher } from '../batcher/index.ts';
@@ -11,10 +12,8 @@ import { commitBatch, committedYet, FenceError, type Outcome } from '../actuatio
 import { render, type Message } from '../effects/index.ts';
 import type { Submission } from '../negotiation/index.ts';
 import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, COMMIT_OUTCOME_WAIT_MS_MAX, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
-import { encodeBatch, Names } from './encode.ts';
+import { encodeBatch, makeResident, Names } from './encode.ts';
 import { noTelemetry, type StageDurations, type Telemetry } from '../metrics/index.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type StageTimes = StageDurations;
 
@@ -41,7 +40,6 @@ export class Room {
   readonly world: RoomWorld;
   private projectionNow: Projection;
   private readonly batcher: Batcher<Submission>;
-  private readonly byNick = new Map<string, number>();
   private names: Names;
   private readonly npcTimer: NodeJS.Timeout | undefined;
   private abandoned = false;
@@ -52,7 +50,6 @@ export class Room {
     this.id = this.world.id;
     this.telemetry = options.telemetry ?? noTelemetry;
     this.projectionNow = options.loaded.projection;
-    this.projectionNow.characters.forEach((c) => this.byNick.set(c.nick, c.id));
     this.names = new Names(this.world, this.projectionNow.characters);
     options.engine.load(engineStateOf(this.world, this.projectionNow));
     this.batcher = new Batcher({
@@ -84,7 +81,7 @@ export class Room {
 
   /** The committed character with this nick, if any. */
   character(nick: string) {
-    const id = this.byNick.get(nick);
+    const id = this.names.idOf(nick);
     return id === undefined ? undefined : this.projectionNow.characters[id];
   }
 
@@ -119,8 +116,8 @@ export class Room {
   private async runBatch(batch: Submission[]): Promise<void> {
     const t0 = performance.now();
     const before = this.projectionNow;
-    const encoded = encodeBatch({ world: this.world, projection: before, names: this.names, byNick: this.byNick }, batch);
-    if (encoded.created.size > 0) this.options.engine.load(engineStateOf(this.world, before, before.characters.length + encoded.created.size));
+    const encoded = encodeBatch({ world: this.world, projection: before, names: this.names }, batch);
+    makeResident(this.options.engine, this.world, before, encoded.created);
     const t1 = performance.now();
     const output = this.options.engine.run(encoded);
     const t2 = performance.now();
@@ -130,10 +127,7 @@ export class Room {
     const t4 = performance.now();
     if (committed === 'committed') {
       this.projectionNow = planned.next;
-      for (const [id, names] of encoded.created) {
-        this.byNick.set(names.nick, id);
-        this.names.addPlayer(id, names.nick);
-      }
+      this.names.admit(encoded.created);
       const messages = render(output, { world: this.world, before, after: planned.next, texts: encoded.texts });
       this.options.deliver(this, messages, encoded.accepted);
     } else {
@@ -194,8 +188,6 @@ export class Room {
       const fresh = await loadRoom(this.options.db, this.id);
       if (!fresh) return;
       this.projectionNow = fresh.projection;
-      this.byNick.clear();
-      fresh.projection.characters.forEach((c) => this.byNick.set(c.nick, c.id));
       this.names = new Names(this.world, fresh.projection.characters);
     } catch (err) {
       this.options.log.error({ room: this.id, err: (err as Error).message }, 'reload after fence failed');

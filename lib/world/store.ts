@@ -16,7 +16,6 @@ export async function installWorld(db: Db, world: WorldDefinition): Promise<bool
       const key = l.locked[dir as Direction];
       return [from, DIRECTIONS.indexOf(dir as Direction), location.get(to)!, key === undefined ? null : item.get(key)!] as const;
     }));
-  const column = <T, R>(rows: readonly T[], f: (row: T, i: number) => R) => rows.map(f);
   return db.transaction(async (tx) => {
     const room = await tx.query(
       `INSERT INTO rooms (id, title, subject, start_location, seed, initial_seed) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING`,
@@ -27,36 +26,36 @@ export async function installWorld(db: Db, world: WorldDefinition): Promise<bool
     await tx.query(
       `INSERT INTO locations (room_id, idx, key, title, description)
        SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])`,
-      [world.id, column(ls, (_, i) => i), column(ls, (l) => l.key), column(ls, (l) => l.title), column(ls, (l) => l.description)],
+      [world.id, ls.map((_, i) => i), ls.map((l) => l.key), ls.map((l) => l.title), ls.map((l) => l.description)],
     );
     await tx.query(
       `INSERT INTO exits (room_id, from_idx, direction, to_idx, key_item)
        SELECT $1, * FROM unnest($2::int[], $3::smallint[], $4::int[], $5::int[])`,
-      [world.id, column(exits, (e) => e[0]), column(exits, (e) => e[1]), column(exits, (e) => e[2]), column(exits, (e) => e[3])],
+      [world.id, exits.map((e) => e[0]), exits.map((e) => e[1]), exits.map((e) => e[2]), exits.map((e) => e[3])],
     );
     const is = world.items;
     await tx.query(
       `INSERT INTO items (room_id, idx, key, name, keywords, description, weight, damage, home, place)
        SELECT $1, i, k, n, ARRAY(SELECT jsonb_array_elements_text(kw)), d, w, dm, h, h
        FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::int[], $8::int[], $9::int[]) AS t(i, k, n, kw, d, w, dm, h)`,
-      [world.id, column(is, (_, i) => i), column(is, (it) => it.key), column(is, (it) => it.name), column(is, (it) => JSON.stringify(it.keywords)),
-        column(is, (it) => it.description), column(is, (it) => it.weight), column(is, (it) => it.damage), column(is, (it) => location.get(it.at)!)],
+      [world.id, is.map((_, i) => i), is.map((it) => it.key), is.map((it) => it.name), is.map((it) => JSON.stringify(it.keywords)),
+        is.map((it) => it.description), is.map((it) => it.weight), is.map((it) => it.damage), is.map((it) => location.get(it.at)!)],
     );
     // NPCs are the room's first characters: ids 0..npcs-1, bound to no JID, always present.
     const ns = world.npcs;
     await tx.query(
       `INSERT INTO characters (room_id, id, nick, jid, location, present, hp)
        SELECT $1, i, n, '', h, true, hp FROM unnest($2::int[], $3::text[], $4::int[], $5::int[]) AS t(i, n, h, hp)`,
-      [world.id, column(ns, (_, i) => i), column(ns, (n) => n.name), column(ns, (n) => location.get(n.at)!), column(ns, (n) => n.hp)],
+      [world.id, ns.map((_, i) => i), ns.map((n) => n.name), ns.map((n) => location.get(n.at)!), ns.map((n) => n.hp)],
     );
     await tx.query(
       `INSERT INTO npcs (room_id, id, key, keywords, description, hp, damage, home, wander, wants, thanks)
        SELECT $1, i, k, ARRAY(SELECT jsonb_array_elements_text(kw)), d, hp, dm, h, w, wa, th
        FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::int[], $7::int[], $8::int[], $9::bool[], $10::int[], $11::text[])
          AS t(i, k, kw, d, hp, dm, h, w, wa, th)`,
-      [world.id, column(ns, (_, i) => i), column(ns, (n) => n.key), column(ns, (n) => JSON.stringify(n.keywords)), column(ns, (n) => n.description),
-        column(ns, (n) => n.hp), column(ns, (n) => n.damage), column(ns, (n) => location.get(n.at)!), column(ns, (n) => n.wander),
-        column(ns, (n) => (n.wants === undefined ? null : item.get(n.wants)!)), column(ns, (n) => n.thanks ?? null)],
+      [world.id, ns.map((_, i) => i), ns.map((n) => n.key), ns.map((n) => JSON.stringify(n.keywords)), ns.map((n) => n.description),
+        ns.map((n) => n.hp), ns.map((n) => n.damage), ns.map((n) => location.get(n.at)!), ns.map((n) => n.wander),
+        ns.map((n) => (n.wants === undefined ? null : item.get(n.wants)!)), ns.map((n) => n.thanks ?? null)],
     );
     return true;
   });

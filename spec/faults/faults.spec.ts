@@ -36,26 +36,29 @@ function worldLoad(world: World): ScriptedLoad {
   return new ScriptedLoad({ roomJid: world.roomJid, names: NAMES, connect: (name) => world.player(name) });
 }
 
+/** For the enclosing suite: a world on a fresh database and its scripted load, torn down afterwards. */
+function loadedWorld(kind: 'embedded' | 'postgresql'): { db: TestDatabase; world: World; load: ScriptedLoad } {
+  const suite = {} as { db: TestDatabase; world: World; load: ScriptedLoad };
+  before(async function () {
+    suite.db = await createTestDatabase(kind);
+    suite.world = await startWorld(suite.db);
+    suite.load = worldLoad(suite.world);
+  });
+  after(async function () {
+    await suite.load?.close();
+    await suite.world?.stop();
+    await suite.db?.drop();
+  });
+  return suite;
+}
+
 const onPostgres = databaseKinds().includes('postgresql');
 
 (onPostgres ? describe : describe.skip)('faults: the database connections are killed again and again (pg_terminate_backend)', function () {
-  let db: TestDatabase;
-  let world: World;
-  let load: ScriptedLoad;
-
-  before(async function () {
-    db = await createTestDatabase('postgresql');
-    world = await startWorld(db);
-    load = worldLoad(world);
-  });
-
-  after(async function () {
-    await load?.close();
-    await world?.stop();
-    await db?.drop();
-  });
+  const suite = loadedWorld('postgresql');
 
   it('loses nothing and shows nothing that did not commit', async function () {
+    const { db, world, load } = suite;
     await load.start();
     const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
@@ -181,23 +184,10 @@ const onPostgres = databaseKinds().includes('postgresql');
 
 for (const kind of databaseKinds()) {
   describe(`faults: the XMPP server restarts mid-game (${kind} database)`, function () {
-    let db: TestDatabase;
-    let world: World;
-    let load: ScriptedLoad;
-
-    before(async function () {
-      db = await createTestDatabase(kind);
-      world = await startWorld(db);
-      load = worldLoad(world);
-    });
-
-    after(async function () {
-      await load?.close();
-      await world?.stop();
-      await db?.drop();
-    });
+    const suite = loadedWorld(kind);
 
     it('loses nothing and shows nothing that did not commit, across two restarts', async function () {
+      const { world, load } = suite;
       await load.start();
       let faults = 0;
       for (let i = 0; i < 2; i++) {
