@@ -25,7 +25,7 @@ export async function benchPipeline(kind: DatabaseKind) {
   const room = new Room({
     db, log, loaded, engine: KernelEngine.wasm(compileKernel(), loaded.world, BATCH_COMMANDS),
     tickMs: 1000, batchMax: BATCH_COMMANDS, npcTickMs: 0,
-    deliver: (_r, messages) => { delivered += messages.length; },
+    deliver: (_r, { messages }) => { delivered += messages.length; },
     refuse: () => { throw new Error('a batch did not commit'); },
     onBatch: (_r, _n, t) => times.push(t),
   });

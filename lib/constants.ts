@@ -44,6 +44,15 @@ export const LOAD_CONNECT_MS_MAX = 30000;
 export const OUTGOING_BYTES_MAX = 16 * 1024 * 1024;
 /** Rooms served by one instance. */
 export const ROOMS_MAX = 1024;
+/** Join history (XEP-0045 §7.2.15): public lines kept per location, and how many a join gets unless it asks. */
+export const HISTORY_LINES_PER_LOCATION_MAX = 50;
+export const HISTORY_LINES_DEFAULT = 20;
+/**
+ * A stanza from the XMPP server larger than this is refused, unread: the parser
+ * keeps counting its bytes but holds none of them (RFC 6120 §13.12 lets a
+ * server bound stanza size; we bound what we accept from ours).
+ */
+export const STANZA_BYTES_MAX = 256 * 1024;
 /** Sessions (resources) one occupant may join with. */
 export const SESSIONS_PER_OCCUPANT_MAX = 16;
 

@@ -63,7 +63,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const room = new Room({
       db, log: log.child({ room: id }), loaded, engine: makeEngine(loaded.world),
       tickMs: config.tickMs, batchMax: config.batchCommandsMax, npcTickMs: config.npcTickMs,
-      deliver: (r, messages, batch) => edge.room(r.id)?.deliver(messages, batch),
+      deliver: (r, rendered, batch) => edge.room(r.id)?.deliver(rendered, batch),
       refuse: (r, batch, reason) => edge.room(r.id)?.refuse(batch, reason),
       telemetry,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),

@@ -4,7 +4,7 @@
 import type { Queryable } from '../db/index.ts';
 import { DIRECTION_COUNT, FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST } from '../engines/protocol.ts';
 import type { EngineState, WorldMap } from '../engines/engine.ts';
-import type { ItemDefinition } from '../world/definition.ts';
+import type { Anonymity, ItemDefinition } from '../world/definition.ts';
 
 export interface Location {
   readonly key: string;
@@ -43,6 +43,7 @@ export interface RoomWorld extends WorldMap {
   readonly id: string;
   readonly title: string;
   readonly subject: string;
+  readonly anonymity: Anonymity;
   readonly locations: readonly Location[];
   readonly items: readonly ItemInfo[];
   /** NPC i is character i. */
@@ -64,8 +65,8 @@ export interface LoadedRoom {
 
 /** Null when the room does not exist. */
 export async function loadRoom(db: Queryable, roomId: string): Promise<LoadedRoom | null> {
-  const room = await db.query<{ title: string; subject: string; start_location: number; version: number; seed: number }>(
-    'SELECT title, subject, start_location, version, seed FROM rooms WHERE id = $1', [roomId]);
+  const room = await db.query<{ title: string; subject: string; anonymity: Anonymity; start_location: number; version: number; seed: number }>(
+    'SELECT title, subject, anonymity, start_location, version, seed FROM rooms WHERE id = $1', [roomId]);
   const row = room.rows[0];
   if (!row) return null;
   const locations = (await db.query<Location>('SELECT key, title, description FROM locations WHERE room_id = $1 ORDER BY idx', [roomId])).rows;
@@ -92,7 +93,7 @@ export async function loadRoom(db: Queryable, roomId: string): Promise<LoadedRoo
   const ints = <T>(rows: readonly T[], f: (row: T) => number) => Int32Array.from(rows, f);
   return {
     world: {
-      id: roomId, title: row.title, subject: row.subject, locations,
+      id: roomId, title: row.title, subject: row.subject, anonymity: row.anonymity, locations,
       items: items.map(({ key, name, keywords, description, weight, damage }) => ({ key, name, keywords, description, weight, damage })),
       npcs: npcs.map(({ key, keywords, description, thanks }) => ({ key, keywords, description, thanks })),
       locationCount: locations.length, startLocation: row.start_location, exits, locks,

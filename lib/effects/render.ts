@@ -21,6 +21,19 @@ export interface Message {
   readonly private?: boolean;
 }
 
+/** A line spoken in public (say, emote): what a join there gets as history (XEP-0045 §7.2.15). */
+export interface Speech {
+  /** The location where it was heard. */
+  readonly where: number;
+  readonly speaker: string;
+  readonly body: string;
+}
+
+export interface Rendered {
+  readonly messages: Message[];
+  readonly speech: Speech[];
+}
+
 /** Text a command carried (say, emote, whisper), with the index of that command in its batch. */
 export interface BatchText {
   readonly text: string;
@@ -43,7 +56,7 @@ interface EffectRecord {
   readonly c: number;
 }
 
-export function render(output: BatchOutput, input: RenderInput): Message[] {
+export function render(output: BatchOutput, input: RenderInput): Rendered {
   const r = new Renderer(input, new Mirror(input.before, input.after.characters.length, output.changes));
   const fx = output.effects;
   for (let i = 0; i < fx.length; i += EFFECT_I32S) {
@@ -58,15 +71,19 @@ export function render(output: BatchOutput, input: RenderInput): Message[] {
     r.effect(fx[i]!, fx[i + 5]!, record, candidates);
     i = end - EFFECT_I32S;
   }
-  return r.out;
+  return { messages: r.out, speech: r.speech };
 }
 
 class Renderer {
   readonly out: Message[] = [];
+  readonly speech: Speech[] = [];
   constructor(private readonly input: RenderInput, readonly mirror: Mirror) {}
 
   effect(audience: number, except: number, e: EffectRecord, candidates: number[]): void {
     const listeners = audience >= 0 ? [audience] : [...this.mirror.at(-audience - 1)].filter((id) => id !== except);
+    if (audience < 0 && (e.template === Fx.say || e.template === Fx.emote)) {
+      this.speech.push({ where: -audience - 1, speaker: this.nick(e.a), body: this.body(-1, e, candidates) });
+    }
     // Bodies are built once per point of view: the actor, the one acted on, everyone else.
     const bodies = new Map<string, string>();
     for (const to of listeners) {

@@ -255,6 +255,7 @@ const REDUCERS: Record<number, Reducer> = {
   [Cmd.give]: give,
   [Cmd.examine]: examine,
   [Cmd.attack]: attack,
+  [Cmd.rename]: () => {}, // names live in the host
 };
 
 function apply(t: Turn, kind: number, actor: number, a: number, b: number, c: number, d: number): void {

@@ -27,6 +27,7 @@ export const Cmd = {
   examine: 13, // a, b = what
   attack: 14, // a, b = whom
   tick: 15, // actor = -1: the world's own turn (NPCs wander)
+  rename: 16, // a nick change (XEP-0045 §7.6): the host renames; the rules change nothing
 } as const;
 export type CommandKind = keyof typeof Cmd;
 

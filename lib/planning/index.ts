@@ -22,8 +22,11 @@ export interface Plan {
 
 /** Characters created by this batch: the engine knows their slot, the host their names. */
 export type NewCharacters = ReadonlyMap<number, { readonly nick: string; readonly jid: string }>;
+/** Nick changes committed with this batch: character id -> new nick (names are the host's, not the engine's). */
+export type Renamed = ReadonlyMap<number, string>;
+const NONE: Renamed = new Map();
 
-export function applyChanges(projection: Projection, changes: Int32Array, created: NewCharacters): [Projection, Patch[], Patch[]] {
+export function applyChanges(projection: Projection, changes: Int32Array, created: NewCharacters, renamed: Renamed = NONE): [Projection, Patch[], Patch[]] {
   return produceWithPatches(projection, (draft) => {
     draft.version += 1;
     for (let i = 0; i < changes.length; i += CHANGE_I32S) {
@@ -42,6 +45,11 @@ export function applyChanges(projection: Projection, changes: Int32Array, create
         assert(entity === Entity.character, `entity ${entity}`);
         applyToCharacter(draft.characters, id, field, value, created);
       }
+    }
+    for (const [id, nick] of renamed) {
+      const character = draft.characters[id];
+      assert(character !== undefined, 'a rename names an existing character');
+      character.nick = nick;
     }
   }) as [Projection, Patch[], Patch[]];
 }
@@ -80,7 +88,7 @@ export function statementsFor(roomId: string, next: Projection, patches: readonl
     statements.push({
       text: `INSERT INTO characters (room_id, id, nick, jid, location, present, hp, quest)
         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::bool[])
-        ON CONFLICT (room_id, id) DO UPDATE SET location = EXCLUDED.location, present = EXCLUDED.present, hp = EXCLUDED.hp, quest = EXCLUDED.quest`,
+        ON CONFLICT (room_id, id) DO UPDATE SET nick = EXCLUDED.nick, location = EXCLUDED.location, present = EXCLUDED.present, hp = EXCLUDED.hp, quest = EXCLUDED.quest`,
       values: [roomId, characters.map((r) => r.id), characters.map((r) => r.nick), characters.map((r) => r.jid),
         characters.map((r) => r.location), characters.map((r) => r.present), characters.map((r) => r.hp), characters.map((r) => r.quest)],
     });
@@ -99,7 +107,7 @@ export function statementsFor(roomId: string, next: Projection, patches: readonl
   return statements;
 }
 
-export function plan(roomId: string, projection: Projection, changes: Int32Array, created: NewCharacters): Plan {
-  const [next, patches, inverse] = applyChanges(projection, changes, created);
+export function plan(roomId: string, projection: Projection, changes: Int32Array, created: NewCharacters, renamed: Renamed = NONE): Plan {
+  const [next, patches, inverse] = applyChanges(projection, changes, created, renamed);
   return { next, patches, inverse, statements: statementsFor(roomId, next, patches) };
 }

@@ -8,13 +8,15 @@ import { engineStateOf, type Projection, type RoomWorld } from '../contextualiza
 import type { Engine } from '../engines/index.ts';
 import type { Command, Submission } from '../negotiation/index.ts';
 import type { BatchText } from '../effects/index.ts';
-import type { NewCharacters } from '../planning/index.ts';
+import type { NewCharacters, Renamed } from '../planning/index.ts';
 
 export interface Encoded {
   readonly commands: Int32Array;
   readonly matches: Int32Array;
   readonly texts: BatchText[];
   readonly created: NewCharacters;
+  /** Nick changes (XEP-0045 §7.6): character id -> the new nick; the character stays who it is. */
+  readonly renamed: Renamed;
   /** The command log row: enough to encode the batch again (replay). */
   readonly log: Command[];
   readonly accepted: Submission[];
@@ -49,9 +51,18 @@ export class Names {
     return this.exact.get(nick);
   }
 
-  /** After COMMIT: the characters a batch created can be named from now on. */
-  admit(created: NewCharacters): void {
+  /** After COMMIT: the characters a batch created can be named from now on, renamed ones by their new nick only. */
+  admit(created: NewCharacters, renamed: Renamed, before: readonly { nick: string }[]): void {
     for (const [id, { nick }] of created) {
+      this.exact.set(nick, id);
+      add(this.players, nick.toLowerCase(), id);
+    }
+    for (const [id, nick] of renamed) {
+      const old = before[id]?.nick ?? created.get(id)?.nick;
+      if (old !== undefined) {
+        this.exact.delete(old);
+        remove(this.players, old.toLowerCase(), id);
+      }
       this.exact.set(nick, id);
       add(this.players, nick.toLowerCase(), id);
     }
@@ -85,6 +96,12 @@ function add(index: Map<string, number[]>, word: string, id: number): void {
   index.set(word, ids);
 }
 
+function remove(index: Map<string, number[]>, word: string, id: number): void {
+  const ids = (index.get(word) ?? []).filter((other) => other !== id);
+  if (ids.length > 0) index.set(word, ids);
+  else index.delete(word);
+}
+
 export interface EncodeContext {
   readonly world: RoomWorld;
   readonly projection: Projection;
@@ -93,6 +110,7 @@ export interface EncodeContext {
 
 export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): Encoded {
   const created = new Map<number, { nick: string; jid: string }>();
+  const renamed = new Map<number, string>();
   const pending = new Map<string, number>();
   const commands = new Int32Array(batch.length * COMMAND_I32S);
   const matches: number[] = [];
@@ -117,7 +135,10 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
     const index = accepted.length;
     const text = () => texts.push({ text: c.text ?? '', command: index }) - 1;
     let fields: number[] = [];
-    if (c.kind === 'go') fields = [c.direction ?? 0];
+    if (c.kind === 'rename') {
+      renamed.set(actor, c.whom ?? c.nick);
+      pending.set(c.whom ?? c.nick, actor); // a leave later in the batch already uses the new nick
+    } else if (c.kind === 'go') fields = [c.direction ?? 0];
     else if (c.kind === 'say' || c.kind === 'emote') fields = [text()];
     else if (c.kind === 'whisper') fields = [...list(ctx.names.persons(c.whom ?? '', actor)), text()];
     else if (c.kind === 'take' || c.kind === 'drop') fields = list(ctx.names.things(c.what ?? '', actor, true));
@@ -128,7 +149,7 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
     log.push(c);
     accepted.push(submission);
   }
-  return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, log, accepted };
+  return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, renamed, log, accepted };
 }
 
 /** A first join needs a slot: the engine's tables grow, from the committed state, to hold the batch's new characters. */

@@ -50,8 +50,9 @@ export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map
       const encoded = encodeBatch({ world, projection, names }, row.commands.map((command) => ({ command })));
       makeResident(engine, world, projection, encoded.created);
       const output = engine.run(encoded);
-      projection = plan(roomId, projection, output.changes, encoded.created).next;
-      names.admit(encoded.created);
+      const before = projection;
+      projection = plan(roomId, projection, output.changes, encoded.created, encoded.renamed).next;
+      names.admit(encoded.created, encoded.renamed, before.characters);
       commands += encoded.accepted.length;
     }
     return result(roomId, rows.rows.length, commands, projection, firstDifference(projection, stored.projection));

@@ -9,7 +9,7 @@ import { engineStateOf, loadRoom, type LoadedRoom, type Projection, type RoomWor
 import type { Engine } from '../engines/index.ts';
 import { plan } from '../planning/index.ts';
 import { commitBatch, committedYet, FenceError, type Outcome } from '../actuation/index.ts';
-import { render, type Message } from '../effects/index.ts';
+import { render, type Rendered } from '../effects/index.ts';
 import type { Submission } from '../negotiation/index.ts';
 import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, COMMIT_OUTCOME_WAIT_MS_MAX, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
 import { encodeBatch, makeResident, Names } from './encode.ts';
@@ -27,7 +27,7 @@ export interface RoomOptions {
   /** How often wandering NPCs get a turn while players are in the room; 0: never. */
   readonly npcTickMs: number;
   /** Delivers rendered messages (after COMMIT) to the players' sessions. */
-  readonly deliver: (room: Room, messages: Message[], batch: readonly Submission[]) => void;
+  readonly deliver: (room: Room, rendered: Rendered, batch: readonly Submission[]) => void;
   /** Tells the senders of a batch that did not commit that nothing happened. */
   readonly refuse: (room: Room, batch: readonly Submission[], reason: string) => void;
   /** Called after every batch, committed or not (benches). */
@@ -121,15 +121,15 @@ export class Room {
     const t1 = performance.now();
     const output = this.options.engine.run(encoded);
     const t2 = performance.now();
-    const planned = plan(this.id, this.projectionNow, output.changes, encoded.created);
+    const planned = plan(this.id, this.projectionNow, output.changes, encoded.created, encoded.renamed);
     const t3 = performance.now();
     const committed = await this.actuate(planned.statements, encoded.log);
     const t4 = performance.now();
     if (committed === 'committed') {
       this.projectionNow = planned.next;
-      this.names.admit(encoded.created);
-      const messages = render(output, { world: this.world, before, after: planned.next, texts: encoded.texts });
-      this.options.deliver(this, messages, encoded.accepted);
+      this.names.admit(encoded.created, encoded.renamed, before.characters);
+      const rendered = render(output, { world: this.world, before, after: planned.next, texts: encoded.texts });
+      this.options.deliver(this, rendered, encoded.accepted);
     } else {
       if (committed === 'fenced') await this.reload();
       this.rollback();

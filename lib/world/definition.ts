@@ -41,10 +41,15 @@ export interface NpcDefinition {
   readonly thanks?: string;
 }
 
+/** XEP-0045 §4.2: who sees a player's real JID: nobody ('semi': Flux has no moderators) or every occupant ('non'). */
+export type Anonymity = 'semi' | 'non';
+export const ANONYMITIES: readonly Anonymity[] = ['semi', 'non'];
+
 export interface WorldDefinition {
   readonly id: string;
   readonly title: string;
   readonly subject: string;
+  readonly anonymity: Anonymity;
   readonly start: string;
   /** The PRNG's starting state; by default derived from the id. */
   readonly seed: number;
@@ -56,7 +61,7 @@ export interface WorldDefinition {
 const ROOM_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const KEY = /^[a-z0-9][a-z0-9_-]*$/i;
 const KEYWORD = /^[\p{Ll}\p{N}][\p{Ll}\p{N}'-]*$/u;
-const WORLD_KEYS = ['id', 'title', 'subject', 'start', 'seed', 'locations', 'items', 'npcs'];
+const WORLD_KEYS = ['id', 'title', 'subject', 'anonymity', 'start', 'seed', 'locations', 'items', 'npcs'];
 const LOCATION_KEYS = ['title', 'description', 'exits', 'locked'];
 const ITEM_KEYS = ['name', 'keywords', 'description', 'weight', 'damage', 'at'];
 const NPC_KEYS = ['name', 'keywords', 'description', 'at', 'hp', 'damage', 'wander', 'wants', 'thanks'];
@@ -219,10 +224,12 @@ export function parseWorld(source: string, file: string): WorldDefinition {
     };
   });
 
+  const anonymity = r.optionalText(root, 'anonymity', 'world') ?? 'semi';
+  if (!ANONYMITIES.includes(anonymity as Anonymity)) r.fail(r.node(root, 'anonymity'), `world: anonymity must be ${ANONYMITIES.join(' or ')}`);
   const start = r.text(root, 'start', 'world');
   if (!locationKeys.has(start)) r.fail(r.node(root, 'start'), `start ${JSON.stringify(start)} is not a location`);
   return {
-    id, title: r.text(root, 'title', 'world'), subject: r.text(root, 'subject', 'world'), start,
+    id, title: r.text(root, 'title', 'world'), subject: r.text(root, 'subject', 'world'), anonymity: anonymity as Anonymity, start,
     seed: r.integer(root, 'seed', 'world', -2147483648, 2147483647, seedOf(id)),
     locations: locations.map(({ node: _node, ...l }) => l), items, npcs,
   };

@@ -10,6 +10,7 @@ export function worldToYaml(world: WorldDefinition): string {
     id: world.id,
     title: world.title,
     subject: world.subject,
+    anonymity: world.anonymity,
     start: world.start,
     seed: world.seed,
     locations: byKey(world.locations, (l) => ({

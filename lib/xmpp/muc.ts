@@ -4,13 +4,14 @@
 import { jid as parseJid } from '@xmpp/jid';
 import type { Logger } from 'pino';
 import type { Room } from '../rooms/index.ts';
-import type { Message } from '../effects/index.ts';
+import type { Rendered } from '../effects/index.ts';
 import { parseBody, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
 import { COMMANDS_BURST_DEFAULT, NICK_CHARS_MAX } from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
+import { History, historyRequest } from './history.ts';
 import type { RefusalReason, Telemetry } from '../metrics/index.ts';
 import {
-  errorReply, groupchat, occupantPresence, privateMessage, reflectionOf, subjectMessage, STATUS_SELF, type Element,
+  errorReply, groupchat, historyMessage, occupantPresence, privateMessage, reflectionOf, subjectMessage, STATUS_NICK_CHANGED, STATUS_NON_ANONYMOUS, STATUS_SELF, xml, type Element,
 } from './stanzas.ts';
 
 export interface MucLimits {
@@ -33,7 +34,10 @@ export interface MucDeps {
 /** One room's occupants and the stanzas that move them. */
 export class MucRoom {
   readonly occupants = new Occupants();
+  private readonly history = new History();
   private readonly buckets = new Map<string, TokenBucket>();
+  /** Nick changes waiting for their batch to commit: new nick -> occupant (the nick is held meanwhile). */
+  private readonly renaming = new Map<string, Occupant>();
   private accepting = true;
 
   constructor(readonly room: Room, private readonly deps: MucDeps) {}
@@ -62,12 +66,12 @@ export class MucRoom {
       return refuse('jid-malformed', 'modify', `A nick is 1 to ${NICK_CHARS_MAX} characters.`);
     }
     const current = this.occupants.bySessionJid(from);
-    if (current && current.nick !== nick) return refuse('not-acceptable', 'modify', 'Changing nick is not supported yet: leave and join again.');
-    if (current) return this.sendRoster(from, current); // a repeated join presence: answer with the state again
+    if (current && current.nick !== nick) return this.changeNick(stanza, current, nick);
+    if (current) return this.sendRoster(stanza, current); // a repeated join presence: answer with the state again
     const holder = this.occupants.byNickname(nick);
     const owner = this.room.character(nick);
     // XEP-0045 §7.2.9: a nick in use by someone else is a conflict; a character belongs to the JID that made it.
-    if ((holder && holder.bareJid !== bare) || (owner && owner.jid !== bare)) {
+    if ((holder && holder.bareJid !== bare) || (owner && owner.jid !== bare) || this.renaming.has(nick)) {
       return refuse('conflict', 'cancel', 'That nick belongs to another player; choose another.');
     }
     // XEP-0045 §7.2.10: the room is full.
@@ -76,7 +80,7 @@ export class MucRoom {
     if (!added) return refuse('resource-constraint', 'wait', 'Too many sessions under this nick.');
     if (!added.first) {
       // Another session of the same player (XEP-0045 §7.2, as mod_muc): the roster, then where they stand.
-      this.sendRoster(from, added.occupant);
+      this.sendRoster(stanza, added.occupant);
       this.room.submit({ command: { kind: 'look', nick }, origin: { from } });
       return;
     }
@@ -85,17 +89,79 @@ export class MucRoom {
       return refuse('resource-constraint', 'wait', 'This world is too busy right now; try again in a moment.');
     }
     for (const other of this.occupants.all()) {
-      if (other !== added.occupant) this.toOccupant(other, (to) => occupantPresence(this.occupantJid(nick), to));
+      if (other !== added.occupant) this.toOccupant(other, (to) => occupantPresence(this.occupantJid(nick), to, [], false, this.realJid(added.occupant)));
     }
-    this.sendRoster(from, added.occupant);
+    this.sendRoster(stanza, added.occupant);
   }
 
-  /** Other occupants first, then self-presence with 110, then the subject (XEP-0045 §7.2.3, §7.2.15). */
-  private sendRoster(to: string, self: Occupant): void {
-    for (const other of this.occupants.all()) {
-      if (other !== self) this.deps.send(occupantPresence(this.occupantJid(other.nick), to));
+  /**
+   * XEP-0045 §7.6: a joined session asks for a new nick. The character keeps who it
+   * is (place, things, quest) and takes the new name; the presences go out once the
+   * batch holding the change has committed (see `renamed`).
+   */
+  private changeNick(stanza: Element, occupant: Occupant, nick: string): void {
+    const refuse = (condition: string, type: string, text: string) => this.deps.send(errorReply(stanza, condition, type, text));
+    if (this.pendingNickOf(occupant) !== undefined) return refuse('not-acceptable', 'wait', 'Your last nick change is still being saved; try again in a moment.');
+    // As Prosody's mod_muc: one nick for all of an occupant's sessions, so one client cannot rename the others.
+    if (occupant.sessions.size > 1) return refuse('not-acceptable', 'cancel', 'Change your nick from one client only: leave the world from your other clients first.');
+    // §7.6.2: the new nick is someone else's (a player, an NPC, or another character of yours).
+    if (this.occupants.byNickname(nick) || this.renaming.has(nick) || this.room.character(nick)) {
+      return refuse('conflict', 'cancel', 'That name is taken in this world; choose another.');
     }
-    this.deps.send(occupantPresence(this.occupantJid(self.nick), to, [STATUS_SELF]));
+    const from = String(stanza.attrs.from);
+    if (!this.room.submit({ command: { kind: 'rename', nick: occupant.nick, whom: nick }, origin: { from } })) {
+      return refuse('resource-constraint', 'wait', 'This world is too busy right now; try again in a moment.');
+    }
+    this.renaming.set(nick, occupant);
+  }
+
+  private pendingNickOf(occupant: Occupant): string | undefined {
+    for (const [nick, o] of this.renaming) if (o === occupant) return nick;
+    return undefined;
+  }
+
+  /** After COMMIT of a nick change: 303 from the old nick, then presence from the new one, to everyone (§7.6.3). */
+  private renamed(oldNick: string, nick: string): void {
+    const occupant = this.renaming.get(nick);
+    this.renaming.delete(nick);
+    if (!occupant || occupant.nick !== oldNick || !this.occupants.byNickname(oldNick)) return; // left meanwhile
+    this.occupants.rename(occupant, nick);
+    const bucket = this.buckets.get(oldNick);
+    this.buckets.delete(oldNick);
+    if (bucket) this.buckets.set(nick, bucket);
+    for (const other of this.occupants.all()) {
+      const self = other === occupant ? [STATUS_SELF] : [];
+      this.toOccupant(other, (to) => occupantPresence(this.occupantJid(oldNick), to, [STATUS_NICK_CHANGED, ...self], true, { nick }));
+      this.toOccupant(other, (to) => occupantPresence(this.occupantJid(nick), to, self, false, this.realJid(occupant)));
+    }
+  }
+
+  private get nonAnonymous(): boolean {
+    return this.room.world.anonymity === 'non';
+  }
+
+  /** §7.2.4: in a non-anonymous room occupant presences carry the real JID (the occupant's first session). */
+  private realJid(occupant: Occupant): Record<string, string> {
+    const first = occupant.sessions.values().next().value;
+    return this.nonAnonymous && first !== undefined ? { jid: first } : {};
+  }
+
+  /**
+   * Other occupants first, then self-presence with 110 (§7.2.3), the history the
+   * join asked for (§7.2.15), then the subject, which always comes last (§7.2.16).
+   */
+  private sendRoster(join: Element, self: Occupant): void {
+    const to = String(join.attrs.from);
+    for (const other of this.occupants.all()) {
+      if (other !== self) this.deps.send(occupantPresence(this.occupantJid(other.nick), to, [], false, this.realJid(other)));
+    }
+    // §7.2.3: 100 tells the joiner that everyone sees their JID; 201 is never sent, as no join creates a room here.
+    const codes = this.nonAnonymous ? [STATUS_SELF, STATUS_NON_ANONYMOUS] : [STATUS_SELF];
+    this.deps.send(occupantPresence(this.occupantJid(self.nick), to, codes, false, this.realJid(self)));
+    const where = this.room.character(self.nick)?.location ?? this.room.world.startLocation;
+    const line = (speaker: string, body: string, stampMs: number) => historyMessage(this.occupantJid(speaker), to, body, stampMs, this.jid);
+    const lines = this.history.recent(where, historyRequest(join), this.deps.clock.nowMs(), (l) => line(l.speaker, l.body, l.stampMs).toString().length);
+    for (const l of lines) this.deps.send(line(l.speaker, l.body, l.stampMs));
     this.deps.send(subjectMessage(this.jid, to, this.room.world.subject));
   }
 
@@ -110,7 +176,10 @@ export class MucRoom {
     for (const other of this.occupants.all()) {
       this.toOccupant(other, (to) => occupantPresence(this.occupantJid(occupant.nick), to, codes, true));
     }
-    this.room.submit({ command: { kind: 'leave', nick: occupant.nick } });
+    // A nick change still on its way: the character leaves under the name it is about to have.
+    const pending = this.pendingNickOf(occupant);
+    if (pending !== undefined) this.renaming.delete(pending);
+    this.room.submit({ command: { kind: 'leave', nick: pending ?? occupant.nick } });
   }
 
   /** A groupchat message: a command for the room's next batch, or a reply saying why not. */
@@ -198,7 +267,9 @@ export class MucRoom {
   }
 
   /** After COMMIT: each message to every session of the character's occupant. */
-  deliver(messages: readonly Message[], batch: readonly Submission[]): void {
+  deliver({ messages, speech }: Rendered, batch: readonly Submission[]): void {
+    for (const s of batch) if (s.command.kind === 'rename') this.renamed(s.command.nick, s.command.whom ?? s.command.nick);
+    this.history.record(speech, this.deps.clock.nowMs());
     const nicks = this.room.projection.characters;
     let sent = 0;
     for (const m of messages) {
@@ -223,11 +294,19 @@ export class MucRoom {
     const told = new Set<string>();
     for (const s of batch) {
       const from = s.origin?.from;
+      if (s.command.kind === 'rename' && from) this.renameRefused(from, s.command.whom ?? s.command.nick);
       if (from && !told.has(from) && this.occupants.bySessionJid(from)) {
         told.add(from);
         this.deps.send(groupchat(this.jid, from, reason));
       }
     }
+  }
+
+  /** §7.6.2: the nick change did not commit; the client keeps its old nick. */
+  private renameRefused(from: string, nick: string): void {
+    if (!this.renaming.delete(nick)) return;
+    const asked = xml('presence', { from, to: this.occupantJid(nick) });
+    this.deps.send(errorReply(asked, 'internal-server-error', 'wait', 'The world could not save your new name; you keep the old one.'));
   }
 
   /** Shutdown: every occupant gets an unavailable presence with 332 (XEP-0045 §10.2 "system shutdown"). */

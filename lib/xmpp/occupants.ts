@@ -3,7 +3,7 @@
 import { SESSIONS_PER_OCCUPANT_MAX } from '../constants.ts';
 
 export interface Occupant {
-  readonly nick: string;
+  nick: string;
   readonly bareJid: string;
   readonly sessions: Set<string>;
 }
@@ -41,6 +41,13 @@ export class Occupants {
     this.byNick.set(nick, occupant);
     this.bySession.set(fullJid, occupant);
     return { occupant, first: true };
+  }
+
+  /** XEP-0045 §7.6: the occupant goes by `nick` from now on, with all its sessions. */
+  rename(occupant: Occupant, nick: string): void {
+    this.byNick.delete(occupant.nick);
+    occupant.nick = nick;
+    this.byNick.set(nick, occupant);
   }
 
   /** Removes a session; returns the occupant and whether that was its last session. */

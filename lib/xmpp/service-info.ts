@@ -35,7 +35,7 @@ function discoInfo(ctx: IqContext, dir: Directory): Element {
   if (!room || resource !== '') return stanzaError('item-not-found');
   return xml('query', { xmlns: NS_DISCO_INFO },
     xml('identity', { category: 'conference', type: 'text', name: room.room.world.title }),
-    ...[NS_DISCO_INFO, NS_MUC, 'muc_persistent', 'muc_open', 'muc_semianonymous', 'muc_unmoderated', 'muc_unsecured', 'muc_public']
+    ...[NS_DISCO_INFO, NS_MUC, 'muc_persistent', 'muc_open', room.room.world.anonymity === 'non' ? 'muc_nonanonymous' : 'muc_semianonymous', 'muc_unmoderated', 'muc_unsecured', 'muc_public']
       .map((v) => xml('feature', { var: v })),
     xml('x', { xmlns: NS_DATA, type: 'result' },
       field('FORM_TYPE', 'http://jabber.org/protocol/muc#roominfo', 'hidden'),

@@ -14,6 +14,10 @@ export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 /** XEP-0045 §7.2: status codes on occupant presences. */
 export const STATUS_SELF = '110';
+/** XEP-0045 §7.2.3: the room is non-anonymous: everyone sees the joiner's real JID. */
+export const STATUS_NON_ANONYMOUS = '100';
+/** XEP-0045 §7.6.3: the occupant's nick changed (on the unavailable presence for the old nick). */
+export const STATUS_NICK_CHANGED = '303';
 export const STATUS_SHUTDOWN = '332';
 
 export { xml, type Element };
@@ -43,15 +47,22 @@ export function reflectionOf(stanza: Element): Reflection {
   return { ...(id ? { id } : {}), ...(originId ? { originId } : {}) };
 }
 
+export const NS_DELAY = 'urn:xmpp:delay';
+
+/** XEP-0045 §7.2.15: a line of history, stamped (XEP-0203) with when the room said it. */
+export function historyMessage(from: string, to: string, body: string, stampMs: number, room: string): Element {
+  return xml('message', { type: 'groupchat', from, to }, xml('body', {}, body), xml('delay', { xmlns: NS_DELAY, from: room, stamp: new Date(stampMs).toISOString() }));
+}
+
 export function subjectMessage(from: string, to: string, subject: string): Element {
   return xml('message', { type: 'groupchat', from, to }, xml('subject', {}, subject));
 }
 
-/** XEP-0045 §7.2.3: an occupant's presence, as others and the occupant see it. */
-export function occupantPresence(from: string, to: string, codes: string[] = [], unavailable = false): Element {
+/** XEP-0045 §7.2.3: an occupant's presence, as others and the occupant see it; `item` adds nick (§7.6.3) or jid (§7.2.4). */
+export function occupantPresence(from: string, to: string, codes: string[] = [], unavailable = false, item: Record<string, string> = {}): Element {
   return xml('presence', { from, to, ...(unavailable ? { type: 'unavailable' } : {}) },
     xml('x', { xmlns: NS_MUC_USER },
-      xml('item', { affiliation: 'none', role: unavailable ? 'none' : 'participant' }),
+      xml('item', { affiliation: 'none', role: unavailable ? 'none' : 'participant', ...item }),
       ...codes.map((code) => xml('status', { code }))));
 }
 

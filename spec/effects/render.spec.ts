@@ -16,7 +16,7 @@ function world(): RoomWorld {
   exits[1 * DIRECTION_COUNT + dir('south')] = 0;
   exits[1 * DIRECTION_COUNT + dir('down')] = 2;
   return {
-    id: 'realm', title: 'The Realm', subject: 'Welcome',
+    id: 'realm', title: 'The Realm', subject: 'Welcome', anonymity: 'semi',
     locations: [
       { key: 'square', title: 'Town Square', description: 'Cobblestones.\nA fountain.' },
       { key: 'gate', title: 'North Gate', description: 'Two towers.' },
@@ -52,7 +52,7 @@ function renderAll(records: Fx7[], opts: { texts?: string[]; changes?: number[] 
   const effects = Int32Array.from(records.flatMap(([to, fx, a = 0, b = 0, c = 0, except = -1, mark = 0]) => [to, fx, a, b, c, except, mark]));
   return render({ changes: ints(opts.changes ?? []), effects }, {
     world: world(), before: projection, after: projection, texts: (opts.texts ?? []).map((text, i) => ({ text, command: 10 + i })),
-  });
+  }).messages;
 }
 
 const bodies = (out: Message[]) => Object.fromEntries(out.map((m) => [m.to, m.body]));

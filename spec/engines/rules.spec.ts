@@ -165,6 +165,13 @@ describe('engine rules (wasm, js and model agree on each)', function () {
     expect(after).to.deep.equal(start);
   });
 
+  it('a nick change is the host\'s business: the rules write nothing and say nothing for it', function () {
+    const { out, after } = play(state(), batch([['rename', ANN]]));
+    expect(out.changes).to.have.length(0);
+    expect(out.effects).to.have.length(0);
+    expect(after).to.deep.equal(state());
+  });
+
   it('the world tick moves wandering NPCs through open ways only, deterministically', function () {
     const lines: Line[] = Array.from({ length: 30 }, () => ['tick', -1]);
     const { after } = play(state(), batch(lines));

@@ -38,7 +38,7 @@ describe('room (lib/rooms) on the embedded database', function () {
     const refused: { batch: readonly Submission[]; reason: string }[] = [];
     const room = new Room({
       db, log, loaded, engine: KernelEngine.wasm(compileKernel(), loaded.world, 16), tickMs: 5, batchMax: 16, npcTickMs: 0,
-      deliver: (_r, messages) => delivered.push(...messages),
+      deliver: (_r, { messages }) => delivered.push(...messages),
       refuse: (_r, batch, reason) => refused.push({ batch, reason }),
     });
     return { room, delivered, refused };

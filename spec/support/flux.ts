@@ -57,7 +57,8 @@ export interface World {
   readonly service: Service;
   readonly config: Config;
   readonly roomJid: string;
-  player(name: string): Promise<Player>;
+  /** Registers `name` (again: the password stays the same) and logs in, as `resource` when given. */
+  player(name: string, resource?: string): Promise<Player>;
   stop(): Promise<void>;
 }
 
@@ -78,9 +79,9 @@ export async function startWorld(db: TestDatabase, env: Record<string, string> =
   const players: Player[] = [];
   return {
     prosody, service, config, roomJid: `realm@${COMPONENT_DOMAIN}`,
-    player: async (name) => {
+    player: async (name, resource) => {
       await prosody.registerUser(name, PASSWORD);
-      const p = await connectPlayer({ service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.host, username: name, password: PASSWORD });
+      const p = await connectPlayer({ service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.host, username: name, password: PASSWORD, ...(resource ? { resource } : {}) });
       players.push(p);
       return p;
     },

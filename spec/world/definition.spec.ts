@@ -90,6 +90,7 @@ describe('world parseWorld', function () {
       id: 'test-world',
       title: 'Test World',
       subject: 'Welcome to the test.',
+      anonymity: 'semi',
       start: 'hall',
       seed: seedOf('test-world'),
       locations: [

@@ -30,6 +30,7 @@ const CMD_GIVE: i32 = 12;
 const CMD_EXAMINE: i32 = 13;
 const CMD_ATTACK: i32 = 14;
 const CMD_TICK: i32 = 15;
+const CMD_RENAME: i32 = 16;
 
 const ENTITY_CHARACTER: i32 = 1;
 const ENTITY_ITEM: i32 = 2;
@@ -543,6 +544,7 @@ function apply(kind: i32, actor: i32, a: i32, b: i32, c: i32, d: i32): void {
   else if (kind == CMD_EXAMINE) {
     if (resolve(actor, a, b, SCOPE_ANY)) tell(actor, FX_EXAMINE, found, 0, 0);
   } else if (kind == CMD_ATTACK) attack(actor, a, b);
+  else if (kind == CMD_RENAME) return; // names live in the host; the rules only check the character is present
   else assert(false);
 }
 
