@@ -23,6 +23,7 @@ export interface Encoded {
 }
 
 const SELF = new Set(['me', 'self', 'myself']);
+const NO_ONE: NewCharacters = new Map();
 
 /**
  * Who and what a room's commands can name: a character by its exact nick (the
@@ -68,17 +69,18 @@ export class Names {
     }
   }
 
-  /** Characters a player may mean by `word`. */
-  persons(word: string, actor: number): number[] {
+  /** Characters a player may mean by `word`: committed ones, and those `joining` in the same batch. */
+  persons(word: string, actor: number, joining: NewCharacters = NO_ONE): number[] {
     const w = word.trim().toLowerCase();
     if (SELF.has(w)) return [characterCode(actor)];
-    return [...(this.players.get(w) ?? []), ...(this.npcs.get(w) ?? [])].map(characterCode);
+    const newcomers = [...joining].filter(([, c]) => c.nick.toLowerCase() === w).map(([id]) => id);
+    return [...(this.players.get(w) ?? []), ...newcomers, ...(this.npcs.get(w) ?? [])].map(characterCode);
   }
 
   /** Items, then characters, a player may mean by `word`. */
-  things(word: string, actor: number, itemsOnly = false): number[] {
+  things(word: string, actor: number, itemsOnly = false, joining: NewCharacters = NO_ONE): number[] {
     const items = (this.items.get(word.trim().toLowerCase()) ?? []).map(itemCode);
-    return itemsOnly ? items : [...items, ...this.persons(word, actor)];
+    return itemsOnly ? items : [...items, ...this.persons(word, actor, joining)];
   }
 }
 
@@ -140,11 +142,11 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
       pending.set(c.whom ?? c.nick, actor); // a leave later in the batch already uses the new nick
     } else if (c.kind === 'go') fields = [c.direction ?? 0];
     else if (c.kind === 'say' || c.kind === 'emote') fields = [text()];
-    else if (c.kind === 'whisper') fields = [...list(ctx.names.persons(c.whom ?? '', actor)), text()];
+    else if (c.kind === 'whisper') fields = [...list(ctx.names.persons(c.whom ?? '', actor, created)), text()];
     else if (c.kind === 'take' || c.kind === 'drop') fields = list(ctx.names.things(c.what ?? '', actor, true));
-    else if (c.kind === 'examine') fields = list(ctx.names.things(c.what ?? '', actor));
-    else if (c.kind === 'give') fields = [...list(ctx.names.things(c.what ?? '', actor, true)), ...list(ctx.names.persons(c.whom ?? '', actor))];
-    else if (c.kind === 'attack') fields = list(ctx.names.persons(c.whom ?? '', actor));
+    else if (c.kind === 'examine') fields = list(ctx.names.things(c.what ?? '', actor, false, created));
+    else if (c.kind === 'give') fields = [...list(ctx.names.things(c.what ?? '', actor, true)), ...list(ctx.names.persons(c.whom ?? '', actor, created))];
+    else if (c.kind === 'attack') fields = list(ctx.names.persons(c.whom ?? '', actor, created));
     commands.set([Cmd[c.kind], actor, ...fields], index * COMMAND_I32S);
     log.push(c);
     accepted.push(submission);

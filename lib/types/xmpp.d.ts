@@ -18,6 +18,12 @@ declare module '@xmpp/xml' {
     toJSON(): unknown;
   }
   export function xml(name: string, attrs?: Record<string, any> | null, ...children: (Element | string | undefined | null)[]): Element;
+  /** The streaming parser the connection uses (ltx underneath): 'element' per top-level child, 'error' on bad XML. */
+  export class Parser {
+    write(data: string): void;
+    on(event: 'element', listener: (el: Element) => void): this;
+    on(event: 'error', listener: (err: Error) => void): this;
+  }
   export default xml;
 }
 

@@ -8,10 +8,10 @@ import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
 import { noTelemetry, type Telemetry } from '../metrics/index.ts';
-import { OUTGOING_BYTES_MAX } from '../constants.ts';
+import { OUTGOING_BYTES_MAX, STANZA_BYTES_MAX } from '../constants.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
 import { registerServiceInfo, type Directory } from './service-info.ts';
-import { errorReply, NS_STANZAS, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
+import { errorReply, joinError, NS_STANZAS, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
 
 /** Error conditions (RFC 6120 §8.3.3) that mean the recipient session no longer exists. */
 const GONE_CONDITIONS: ReadonlySet<string> = new Set(['recipient-unavailable', 'service-unavailable', 'item-not-found', 'remote-server-not-found', 'gone']);
@@ -38,6 +38,7 @@ export class XmppEdge implements Directory {
     this.xmpp.on('status', (status) => options.log.debug({ status }, 'xmpp status'));
     this.xmpp.on('online', () => options.log.info({ domain: options.domain }, 'component online'));
     this.xmpp.on('stanza', (el) => this.route(el));
+    (this.xmpp as unknown as { on(event: 'oversized', f: (el: Element, bytes: number) => void): void }).on('oversized', (el, bytes) => this.oversized(el, bytes));
     registerServiceInfo(this.xmpp, this);
   }
 
@@ -124,6 +125,14 @@ export class XmppEdge implements Directory {
     }
   }
 
+  /** A stanza cut at the gate (STANZA_BYTES_MAX): its sender hears why; nothing in it was read. */
+  private oversized(el: Element, bytes: number): void {
+    this.options.log.warn({ from: el.attrs.from, to: el.attrs.to, name: el.name, bytes }, 'stanza over the size limit refused');
+    if (el.attrs.type === 'error' || !el.attrs.from || !el.attrs.to || !['message', 'presence', 'iq'].includes(el.name)) return;
+    el.children = [];
+    this.send(errorReply(el, 'policy-violation', 'modify', `That stanza is too large (over ${STANZA_BYTES_MAX} bytes); nothing in it was read.`));
+  }
+
   /**
    * An error bounced back from a session we send to: if it says the session is gone
    * (its server restarted, its client vanished without an unavailable presence),
@@ -144,7 +153,7 @@ export class XmppEdge implements Directory {
     const type = el.attrs.type as string | undefined;
     if (type === 'unavailable') return muc.leave(String(el.attrs.from));
     if (type !== undefined) return; // subscriptions and probes are not for rooms
-    if (nick === '') return this.send(errorReply(el, 'jid-malformed', 'modify', 'Join as room@domain/YourNick.'));
+    if (nick === '') return this.send(joinError(el, 'jid-malformed', 'modify', 'Join as room@domain/YourNick.'));
     muc.join(el, nick);
   }
 

@@ -11,7 +11,7 @@ import { Occupants, type Occupant } from './occupants.ts';
 import { History, historyRequest } from './history.ts';
 import type { RefusalReason, Telemetry } from '../metrics/index.ts';
 import {
-  errorReply, groupchat, historyMessage, occupantPresence, privateMessage, reflectionOf, subjectMessage, STATUS_NICK_CHANGED, STATUS_NON_ANONYMOUS, STATUS_SELF, xml, type Element,
+  errorReply, groupchat, historyMessage, joinError, occupantPresence, privateMessage, reflectionOf, subjectMessage, STATUS_NICK_CHANGED, STATUS_NON_ANONYMOUS, STATUS_SELF, xml, type Element,
 } from './stanzas.ts';
 
 export interface MucLimits {
@@ -59,7 +59,7 @@ export class MucRoom {
   join(stanza: Element, nick: string): void {
     const from = String(stanza.attrs.from);
     const bare = parseJid(from).bare().toString();
-    const refuse = (condition: string, type: string, text: string) => this.deps.send(errorReply(stanza, condition, type, text));
+    const refuse = (condition: string, type: string, text: string) => this.deps.send(joinError(stanza, condition, type, text));
     if (!this.accepting) return refuse('service-unavailable', 'wait', 'This world is shutting down.');
     if (this.deps.congested() && !this.occupants.bySessionJid(from)) return refuse('resource-constraint', 'wait', 'The world is very busy right now; join again in a moment.');
     if (nick.trim() === '' || [...nick].length > NICK_CHARS_MAX || /[\u0000-\u001f]/.test(nick)) {
@@ -100,7 +100,7 @@ export class MucRoom {
    * batch holding the change has committed (see `renamed`).
    */
   private changeNick(stanza: Element, occupant: Occupant, nick: string): void {
-    const refuse = (condition: string, type: string, text: string) => this.deps.send(errorReply(stanza, condition, type, text));
+    const refuse = (condition: string, type: string, text: string) => this.deps.send(joinError(stanza, condition, type, text));
     if (this.pendingNickOf(occupant) !== undefined) return refuse('not-acceptable', 'wait', 'Your last nick change is still being saved; try again in a moment.');
     // As Prosody's mod_muc: one nick for all of an occupant's sessions, so one client cannot rename the others.
     if (occupant.sessions.size > 1) return refuse('not-acceptable', 'cancel', 'Change your nick from one client only: leave the world from your other clients first.');

@@ -75,6 +75,13 @@ export function errorReply(stanza: Element, condition: string, type: string, tex
       ...(text ? [xml('text', { xmlns: NS_STANZAS, 'xml:lang': 'en' }, text)] : [])));
 }
 
+/** XEP-0045 §7.2.6-7.2.10: a refused join is an error presence that keeps the <x/> of the join, so clients know which join failed. */
+export function joinError(join: Element, condition: string, type: string, text: string): Element {
+  const el = errorReply(join, condition, type, text);
+  el.children.unshift(xml('x', { xmlns: NS_MUC }));
+  return el;
+}
+
 /** Strips XML-forbidden characters from every attribute and text node (in place). */
 export function sanitize(el: Element): Element {
   for (const [k, v] of Object.entries(el.attrs)) if (typeof v === 'string') el.attrs[k] = xmlSafe(v);

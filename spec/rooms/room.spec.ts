@@ -84,4 +84,20 @@ describe('room (lib/rooms) on the embedded database', function () {
     const last = await db.query<{ commands: { kind: string }[] }>("SELECT commands FROM command_log WHERE room_id = 'realm' ORDER BY version DESC LIMIT 1");
     expect(last.rows[0]!.commands.map((c) => c.kind)).to.deep.equal(['look', 'say']);
   });
+
+  it('finds a player who joins in the same batch as a whisper to them, and renames a character for good', async function () {
+    const { room, delivered } = await openRoom();
+    room.submit({ command: { kind: 'join', nick: 'Cy', jid: 'cy@example.org' } });
+    room.submit({ command: { kind: 'whisper', nick: 'Ann', whom: 'cy', text: 'welcome' } });
+    room.submit({ command: { kind: 'rename', nick: 'Cy', whom: 'Cyrus' } });
+    await room.drain();
+    const cy = room.character('Cyrus')!;
+    expect(delivered.find((m) => m.to === cy.id && m.private)?.body).to.equal('welcome');
+    expect(room.character('Cy')).to.equal(undefined);
+    const rows = await db.query<{ nick: string }>("SELECT nick FROM characters WHERE room_id = 'realm' AND id = $1", [cy.id]);
+    expect(rows.rows).to.deep.equal([{ nick: 'Cyrus' }]);
+    room.submit({ command: { kind: 'whisper', nick: 'Ann', whom: 'cyrus', text: 'again' } });
+    await room.drain();
+    expect(delivered.filter((m) => m.to === cy.id && m.private).map((m) => m.body)).to.deep.equal(['welcome', 'again']);
+  });
 });

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { component, type Component } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
 import { connectComponent } from '../../lib/xmpp/connection.ts';
+import { STANZA_BYTES_MAX } from '../../lib/constants.ts';
 
 const DOMAIN = 'game.localhost';
 const SECRET = 'sekrit';
@@ -186,6 +187,23 @@ describe('xmpp connectComponent (UTF-8 split across TCP reads)', function () {
     }
     const el = await waitForStanza(repaired!, 'trickle');
     expect(el.getChildText('body')).to.equal('世界🌍');
+  });
+
+  it('cuts a 1 MB stanza at STANZA_BYTES_MAX: its start comes out as "oversized", the stream stays up, the next stanza arrives', async function () {
+    const c = repaired!;
+    const cut: { el: Element; bytes: number }[] = [];
+    (c.xmpp as unknown as { on(e: 'oversized', f: (el: Element, bytes: number) => void): void }).on('oversized', (el, bytes) => cut.push({ el, bytes }));
+    const huge = messageBytes('huge', 'ü'.repeat(512 * 1024)); // 1 MB of body: ü is two bytes
+    const socket = server.latest();
+    for (let i = 0; i < huge.length; i += 65536) await new Promise<void>((resolve) => socket.write(huge.subarray(i, i + 65536), () => resolve()));
+    socket.write(messageBytes('small'));
+    expect((await waitForStanza(c, 'small')).getChildText('body')).to.equal(BODY);
+    expect(cut).to.have.length(1);
+    expect(cut[0]!.bytes).to.equal(STANZA_BYTES_MAX + 1);
+    expect(cut[0]!.el.attrs).to.include({ from: 'alice@localhost/phone', id: 'huge' });
+    expect(c.stanzas.find((el) => el.attrs.id === 'huge'), 'never a stanza').to.equal(undefined);
+    expect(c.xmpp.status).to.equal('online');
+    expect(c.errors).to.deep.equal([]);
   });
 
   it('starts clean on a new connection after one dropped in the middle of a character', async function () {
