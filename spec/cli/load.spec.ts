@@ -16,7 +16,7 @@ describe('bin/flux load', function () {
   before(async function () {
     db = await createTestDatabase('embedded');
     world = await startWorld(db);
-    for (let i = 0; i < 3; i++) await world.prosody.registerUser(`load${i}`, 'load-pw');
+    for (let i = 0; i < 3; i++) await world.xmpp.registerUser(`load${i}`, 'load-pw');
   });
 
   after(async function () {
@@ -26,7 +26,7 @@ describe('bin/flux load', function () {
 
   it('drives a world with real clients and reports throughput and latency', async function () {
     const { stdout } = await run(path.join(ROOT_DIR, 'bin/flux'), [
-      'load', '--target', world.roomJid, '--service', `xmpp://127.0.0.1:${world.prosody.c2sPort}`, '--domain', world.prosody.host,
+      'load', '--target', world.roomJid, '--service', `xmpp://127.0.0.1:${world.xmpp.c2sPort}`, '--domain', world.xmpp.host,
       '--clients', '3', '--rate', '4', '--seconds', '2', '--accounts', 'load:load-pw',
     ], { timeout: 60_000 });
     const [summary, json] = stdout.trim().split('\n');

@@ -2,7 +2,7 @@
 // player who comes back finds their character where they left it, and the session
 // that died with the server is dropped once the server bounces our stanzas to it.
 import { expect } from 'chai';
-import { bodyOf, type Element, type Player } from '../support/player.ts';
+import { bodyOf, xml, type Element, type Player } from '../support/player.ts';
 import { until } from '../support/until.ts';
 import { createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 
@@ -30,7 +30,7 @@ describe('a Prosody restart mid-game (embedded database)', function () {
     await gina.join(world.roomJid, 'Gina');
     await gina.waitFor(fromRoom(/^Town Square/));
 
-    await world.prosody.restart();
+    await world.xmpp.restart();
     await until(() => world.service.edge.online, 15000);
 
     const again = await world.player('frank');
@@ -56,5 +56,27 @@ describe('a Prosody restart mid-game (embedded database)', function () {
     world.service.edge.room('realm')!.room.submit({ command: { kind: 'look', nick: 'Frank' } });
     await until(() => occupants.byNickname('Frank')?.sessions.size === 1, 5000);
     expect(occupants.byNickname('Frank')!.sessions.has(`${frank.bareJid}/vanished`)).to.equal(false);
+  });
+
+  it('after a component restart, tells everyone (332), answers a stale self-ping with not-acceptable, and takes the player back where they were', async function () {
+    const hana = await world.player('hana');
+    await hana.join(world.roomJid, 'Hana');
+    hana.say(world.roomJid, 'south');
+    await hana.waitFor(fromRoom(/^Chapel/));
+    hana.mark();
+    await world.restartFlux();
+    const gone = await hana.waitFor((el) => el.name === 'presence' && el.attrs.from === `${world.roomJid}/Hana` && el.attrs.type === 'unavailable');
+    expect(gone.getChild('x', 'http://jabber.org/protocol/muc#user')!.getChildren('status').map((c) => c.attrs.code)).to.include('332');
+    await until(() => world.service.edge.online, 15000);
+    // XEP-0410 §3: a client that missed the 332 pings itself in the room and learns it is no longer joined.
+    const ping = await hana.iq(`${world.roomJid}/Hana`, 'get', xml('ping', { xmlns: 'urn:xmpp:ping' }));
+    expect(ping.attrs.type).to.equal('error');
+    expect(ping.getChild('error')!.getChild('not-acceptable', 'urn:ietf:params:xml:ns:xmpp-stanzas')).to.not.equal(undefined);
+    hana.mark();
+    await hana.join(world.roomJid, 'Hana');
+    const view = bodyOf(await hana.waitFor(fromRoom(/^Chapel/)))!;
+    expect(view.split('\n')[0]).to.match(/Chapel/);
+    const pong = await hana.iq(`${world.roomJid}/Hana`, 'get', xml('ping', { xmlns: 'urn:xmpp:ping' }));
+    expect(pong.attrs.type).to.equal('result');
   });
 });

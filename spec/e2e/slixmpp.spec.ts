@@ -79,11 +79,11 @@ describe('a second client, slixmpp, playing through Prosody (embedded database)'
     room = world.roomJid;
     alice = await world.player('alice');
     await alice.join(room, 'Alice');
-    await world.prosody.registerUser('slix', PASSWORD);
+    await world.xmpp.registerUser('slix', PASSWORD);
     alice.mark();
     const playing = runSlixmpp([
-      '--jid', `slix@${world.prosody.host}`, '--password', PASSWORD,
-      '--host', '127.0.0.1', '--port', String(world.prosody.c2sPort),
+      '--jid', `slix@${world.xmpp.host}`, '--password', PASSWORD,
+      '--host', '127.0.0.1', '--port', String(world.xmpp.c2sPort),
       '--room', room, '--nick', 'Slix', '--expect-private', '1',
       'look', 'say hello from slixmpp', 'who',
     ]);

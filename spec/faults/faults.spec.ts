@@ -192,7 +192,7 @@ for (const kind of databaseKinds()) {
       let faults = 0;
       for (let i = 0; i < 2; i++) {
         await sleep(1500);
-        await world.prosody.restart();
+        await world.xmpp.restart();
         faults++;
         await until(() => world.service.edge.online, 15_000);
         await load.rejoin();
