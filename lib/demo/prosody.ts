@@ -41,7 +41,7 @@ export interface PrivateProsodyOptions {
   extraComponents?: readonly { readonly domain: string; readonly secret: string }[];
 }
 
-export interface PrivateProsody {
+export interface PrivateXmppServer {
   readonly host: string;
   readonly c2sPort: number;
   readonly componentPort: number;
@@ -92,7 +92,7 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<PrivateProsody> {
+export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<PrivateXmppServer> {
   const binary = prosodyBinary();
   if (binary === null) throw new Error('Prosody is not installed: no "prosody" executable on PATH');
   const ctl = prosodyctlBinary(binary);
@@ -118,7 +118,7 @@ export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<
   return server;
 }
 
-class PrivateProsodyServer implements PrivateProsody {
+class PrivateProsodyServer implements PrivateXmppServer {
   readonly host: string;
   readonly c2sPort: number;
   readonly componentPort: number;
@@ -203,7 +203,7 @@ function killOnNodeExit(child: ChildProcess): void {
   child.once('error', () => process.removeListener('exit', kill));
 }
 
-function isRunning(child: ChildProcess): boolean {
+export function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null && child.pid !== undefined;
 }
 
@@ -216,7 +216,7 @@ async function terminate(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
@@ -276,7 +276,7 @@ function exitDescription(child: ChildProcess): { value(): string | null } {
   return { value: () => description ?? late() };
 }
 
-async function allAccept(ports: readonly number[]): Promise<boolean> {
+export async function allAccept(ports: readonly number[]): Promise<boolean> {
   const results = await Promise.all(ports.map(accepts));
   return results.every(Boolean);
 }
@@ -382,7 +382,7 @@ function pathsIn(dir: string): Paths {
   };
 }
 
-function checkPort(port: number, name: string): number {
+export function checkPort(port: number, name: string): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}: invalid port ${port}`);
   return port;
 }
@@ -394,11 +394,11 @@ async function logTail(paths: Paths, offsets: Offsets): Promise<string> {
   return `--- ${paths.log} (tail) ---\n${log}\n--- ${paths.stdout} (tail) ---\n${out}`;
 }
 
-function lastLines(text: string, count: number): string {
+export function lastLines(text: string, count: number): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');
 }
 
-async function readFrom(file: string, offset: number): Promise<string> {
+export async function readFrom(file: string, offset: number): Promise<string> {
   try {
     return (await readFile(file)).subarray(offset).toString('utf8');
   } catch {
@@ -406,7 +406,7 @@ async function readFrom(file: string, offset: number): Promise<string> {
   }
 }
 
-async function sizeOf(file: string): Promise<number> {
+export async function sizeOf(file: string): Promise<number> {
   try {
     return (await stat(file)).size;
   } catch {
@@ -419,7 +419,7 @@ function prosodyctlBinary(prosody: string): string | null {
   return isExecutable(sibling) ? sibling : findOnPath('prosodyctl');
 }
 
-function findOnPath(name: string): string | null {
+export function findOnPath(name: string): string | null {
   for (const folder of (process.env.PATH ?? '').split(path.delimiter)) {
     if (folder === '') continue;
     const candidate = path.join(folder, name);
@@ -428,7 +428,7 @@ function findOnPath(name: string): string | null {
   return null;
 }
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, fsConstants.X_OK);
     return statSync(file).isFile();
@@ -437,6 +437,6 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

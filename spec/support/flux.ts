@@ -8,7 +8,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, readDefaults, type Config } from '../../lib/config/index.ts';
 import { startService, type Service } from '../../lib/service.ts';
-import { startPrivateProsody, prosodyBinary, type PrivateProsody } from '../../lib/demo/prosody.ts';
+import { startPrivateProsody, prosodyBinary, type PrivateXmppServer } from '../../lib/demo/prosody.ts';
+import { ejabberdBinary, startPrivateEjabberd } from '../../lib/demo/ejabberd.ts';
 import { connectPlayer, type Player } from './player.ts';
 
 export interface TestDatabase {
@@ -52,43 +53,70 @@ export async function createTestDatabase(kind: 'embedded' | 'postgresql'): Promi
   };
 }
 
+/** The XMPP servers every end-to-end scenario of issue 6 runs against, each a private instance from its Debian package. */
+export type ServerKind = 'prosody' | 'ejabberd';
+export const SERVER_KINDS: readonly ServerKind[] = ['prosody', 'ejabberd'];
+export const SERVER_NAMES: Record<ServerKind, string> = { prosody: 'Prosody', ejabberd: 'ejabberd' };
+
 export interface World {
-  readonly prosody: PrivateProsody;
+  /** The private XMPP server (Prosody unless the spec asked for ejabberd). */
+  readonly xmpp: PrivateXmppServer;
+  readonly server: ServerKind;
+  /** The Flux service now serving (restartFlux() replaces it). */
   readonly service: Service;
   readonly config: Config;
   readonly roomJid: string;
   /** Registers `name` (again: the password stays the same) and logs in, as `resource` when given. */
   player(name: string, resource?: string): Promise<Player>;
+  /** Stops Flux as SIGTERM would (332 to everyone) and starts it again on the same database and XMPP server. */
+  restartFlux(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export const COMPONENT_DOMAIN = 'game.localhost';
 const PASSWORD = 'secret-password';
 
-export async function startWorld(db: TestDatabase, env: Record<string, string> = {}): Promise<World> {
+async function startServer(kind: ServerKind, dir: string, secret: string): Promise<PrivateXmppServer> {
+  const options = { dir, componentDomain: COMPONENT_DOMAIN, componentSecret: secret };
+  if (kind === 'ejabberd') {
+    if (!ejabberdBinary()) throw new Error('ejabberd is not installed: apt-get install -y ejabberd (CI installs it)');
+    return startPrivateEjabberd(options);
+  }
   if (!prosodyBinary()) throw new Error('Prosody is not installed: apt-get install -y prosody (CI installs it)');
+  return startPrivateProsody(options);
+}
+
+export async function startWorld(db: TestDatabase, env: Record<string, string> = {}, server: ServerKind = 'prosody'): Promise<World> {
   const secret = `component-${Math.random().toString(36).slice(2)}`;
-  const prosody = await startPrivateProsody({ dir: path.join(db.dataDir, 'prosody'), componentDomain: COMPONENT_DOMAIN, componentSecret: secret });
+  const xmpp = await startServer(server, path.join(db.dataDir, server), secret);
   const config = loadConfig({
-    FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`, FLUX_XMPP_DOMAIN: COMPONENT_DOMAIN,
+    FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${xmpp.componentPort}`, FLUX_XMPP_DOMAIN: COMPONENT_DOMAIN,
     FLUX_XMPP_SECRET: secret, DATABASE_URL: db.databaseUrl, FLUX_DATA_DIR: path.join(db.dataDir, 'flux'),
     FLUX_TICK_MS: '20', FLUX_NPC_TICK_MS: '0', ...env, // NPCs stand still unless a spec lets them wander
   }, readDefaults());
   const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const service = await startService({ config, log, clock: { nowMs: () => Date.now() } });
+  const start = () => startService({ config, log, clock: { nowMs: () => Date.now() } });
+  let service = await start();
   const players: Player[] = [];
   return {
-    prosody, service, config, roomJid: `realm@${COMPONENT_DOMAIN}`,
+    xmpp, server, config, roomJid: `realm@${COMPONENT_DOMAIN}`,
+    get service() {
+      return service;
+    },
     player: async (name, resource) => {
-      await prosody.registerUser(name, PASSWORD);
-      const p = await connectPlayer({ service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.host, username: name, password: PASSWORD, ...(resource ? { resource } : {}) });
+      await xmpp.registerUser(name, PASSWORD);
+      const p = await connectPlayer({ service: `xmpp://127.0.0.1:${xmpp.c2sPort}`, domain: xmpp.host, username: name, password: PASSWORD, ...(resource ? { resource } : {}) });
       players.push(p);
       return p;
+    },
+    restartFlux: async () => {
+      await service.stop();
+      service = await start();
     },
     stop: async () => {
       await Promise.all(players.map((p) => p.stop()));
       await service.stop();
-      await prosody.stop();
+      await xmpp.stop();
     },
   };
 }

@@ -1,0 +1,476 @@
+// A private, throwaway ejabberd (Debian's package, 23.01) for end-to-end specs: the
+// same PrivateXmppServer interface as ./prosody.ts, on a second server implementation.
+// Everything it writes (config, Mnesia spool, logs, Erlang cookie) stays in the folder
+// the caller gives; /etc/ejabberd is never read. The node uses no epmd: this machine's
+// epmd serves other Erlang nodes (RabbitMQ), which it must neither see nor disturb.
+// Debian's ejabberdctl runs only as root or as the 'ejabberd' user; specs run as root.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  allAccept, checkPort, findOnPath, freePort, isExecutable, isRunning, lastLines, readFrom, settlesWithin, sizeOf, sleep,
+  type PrivateXmppServer,
+} from './prosody.ts';
+
+/** Bound on VM boot, Mnesia and both listeners after spawning (the first start also creates the schema). */
+export const STARTUP_MS_MAX = 30000;
+/** Bound on a graceful shutdown (SIGTERM: listeners closed, Mnesia written) before SIGKILL. */
+export const STOP_MS_MAX = 10000;
+/** Bound on one ejabberdctl command (it boots a hidden Erlang node that calls ours). */
+export const EJABBERDCTL_MS_MAX = 15000;
+/** Largest stanza either listener accepts: specs send 1 MB bodies to the component. */
+const MAX_STANZA_BYTES = 2 * 1024 * 1024;
+/**
+ * Stanzas queued for one connection before ejabberd drops it; its default (10000)
+ * could cut off a component that a load run outpaces.
+ */
+const MAX_FSM_QUEUE = 100000;
+/** ejabberd 23.01 listens with a backlog of 5, which drops a crowd of players logging in at once. */
+const LISTEN_BACKLOG = 1024;
+const POLL_MS = 50;
+const LOG_TAIL_LINES = 40;
+const ERROR_LINE = /\[(?:error|critical)\]/;
+const ERROR_LINES_SHOWN = 10;
+const LOOPBACK = '127.0.0.1';
+/** Where Debian installs ejabberdctl; often not on a non-root PATH. */
+const SYSTEM_SBIN = '/usr/sbin';
+const COOKIE_BYTES = 20;
+const NODE_HASH_CHARS = 12;
+/**
+ * ejabberdctl is bash that word-splits the spool path and hands it to Erlang inside
+ * double quotes, and its config is sourced as shell: only plain path characters survive.
+ */
+const SAFE_DIR = /^[A-Za-z0-9._/+-]+$/;
+/** ejabberdctl's answer to `register` for an existing account. */
+const CONFLICT_MARK = 'already registered';
+
+export interface PrivateEjabberdOptions {
+  /** Private folder: config, spool, logs and cookie go here (created if missing). */
+  dir: string;
+  /** XEP-0114 component domain, e.g. 'game.localhost'. */
+  componentDomain: string;
+  componentSecret: string;
+  /** The virtual host users live on; default 'localhost'. */
+  host?: string;
+  /** Default: a free port on 127.0.0.1. */
+  c2sPort?: number;
+  /** Default: a free port on 127.0.0.1. */
+  componentPort?: number;
+  /** Log every stanza (ejabberd debug level) into logs/ejabberd.log; default false (info). */
+  verbose?: boolean;
+}
+
+interface Paths {
+  readonly dir: string;
+  readonly config: string;
+  readonly ctlConfig: string;
+  readonly inetrc: string;
+  readonly cookie: string;
+  readonly spool: string;
+  readonly logs: string;
+  readonly log: string;
+  readonly stdout: string;
+}
+
+interface Settings {
+  readonly host: string;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  /** Erlang distribution, the channel ejabberdctl uses to reach the node. */
+  readonly distPort: number;
+  readonly node: string;
+  readonly verbose: boolean;
+}
+
+/** Path of ejabberdctl (on PATH, else in /usr/sbin), or null if ejabberd is not installed. */
+export function ejabberdBinary(): string | null {
+  const sbin = path.join(SYSTEM_SBIN, 'ejabberdctl');
+  return findOnPath('ejabberdctl') ?? (isExecutable(sbin) ? sbin : null);
+}
+
+export async function startPrivateEjabberd(opts: PrivateEjabberdOptions): Promise<PrivateXmppServer> {
+  const ctl = ejabberdBinary();
+  if (ctl === null) throw new Error(`ejabberd is not installed: no "ejabberdctl" on PATH nor in ${SYSTEM_SBIN}`);
+  const dir = path.resolve(opts.dir);
+  if (!SAFE_DIR.test(dir)) throw new Error(`ejabberd folder ${dir}: only letters, digits and . _ / + - are allowed`);
+  const settings: Settings = {
+    host: opts.host ?? 'localhost',
+    componentDomain: opts.componentDomain,
+    componentSecret: opts.componentSecret,
+    c2sPort: checkPort(opts.c2sPort ?? (await freePort()), 'c2sPort'),
+    componentPort: checkPort(opts.componentPort ?? (await freePort()), 'componentPort'),
+    distPort: await freePort(),
+    node: nodeName(dir),
+    verbose: opts.verbose ?? false,
+  };
+  const ports = new Set([settings.c2sPort, settings.componentPort, settings.distPort]);
+  if (ports.size !== 3) throw new Error('c2sPort, componentPort and the distribution port must differ');
+  const paths = pathsIn(dir);
+  await mkdir(paths.spool, { recursive: true });
+  await mkdir(paths.logs, { recursive: true });
+  await writeFile(paths.config, renderConfig(settings));
+  await writeFile(paths.ctlConfig, renderCtlConfig(settings));
+  await writeFile(paths.inetrc, INETRC);
+  await ensureCookie(paths.cookie);
+  const server = new PrivateEjabberdServer(ctl, paths, settings);
+  await server.start();
+  return server;
+}
+
+class PrivateEjabberdServer implements PrivateXmppServer {
+  readonly host: string;
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+  readonly dir: string;
+  #wrapper: ChildProcess | null = null;
+  #stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly ctl: string,
+    private readonly paths: Paths,
+    private readonly settings: Settings,
+  ) {
+    this.host = settings.host;
+    this.c2sPort = settings.c2sPort;
+    this.componentPort = settings.componentPort;
+    this.componentDomain = settings.componentDomain;
+    this.componentSecret = settings.componentSecret;
+    this.dir = paths.dir;
+  }
+
+  async start(): Promise<void> {
+    if (this.#wrapper !== null && isRunning(this.#wrapper)) throw new Error('ejabberd is already running');
+    const offsets = { log: await sizeOf(this.paths.log), stdout: await sizeOf(this.paths.stdout) };
+    const wrapper = await spawnEjabberd(this.ctl, this.paths);
+    this.#wrapper = wrapper;
+    this.#stopping = null;
+    try {
+      await waitUntilReady(wrapper, this.settings, this.paths, offsets);
+    } catch (err) {
+      await terminate(wrapper);
+      const tail = await logTail(this.paths, offsets);
+      throw new Error(`private ejabberd did not start: ${(err as Error).message}\n${tail}`);
+    }
+  }
+
+  stop(): Promise<void> {
+    if (this.#wrapper === null) return Promise.resolve();
+    // Concurrent callers share one shutdown instead of signalling twice.
+    this.#stopping ??= terminate(this.#wrapper);
+    return this.#stopping;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async registerUser(user: string, password: string): Promise<void> {
+    const registered = await this.#account('register', user, password);
+    if (registered.ok) return;
+    if (!registered.output.includes(CONFLICT_MARK)) throw this.#failure('register', user, registered.output);
+    // change_password (mod_admin_extra) refuses unknown accounts, hence register first.
+    const changed = await this.#account('change_password', user, password);
+    if (!changed.ok) throw this.#failure('change_password', user, changed.output);
+  }
+
+  #account(command: string, user: string, password: string): Promise<CtlResult> {
+    // The password travels on the command line: acceptable for throwaway local accounts only.
+    return runEjabberdctl(this.ctl, this.paths, [command, user, this.host, password]);
+  }
+
+  #failure(command: string, user: string, output: string): Error {
+    return new Error(`ejabberdctl ${command} ${user} ${this.host} failed:\n${output}`);
+  }
+}
+
+/**
+ * ejabberdctl's options for this folder, all of them, so that nothing comes from
+ * /etc/ejabberd or the caller's environment (EJABBERD_CONFIG_PATH...). --config-dir
+ * also moves inetrc and vm.args here.
+ */
+function ctlArgs(paths: Paths): string[] {
+  return [
+    '--config-dir', paths.dir, '--config', paths.config, '--ctl-config', paths.ctlConfig,
+    '--logs', paths.logs, '--spool', paths.spool,
+  ];
+}
+
+/** Erlang reads its cookie from $HOME/.erlang.cookie: the folder's own, for the server and every command. */
+function ctlEnv(paths: Paths): NodeJS.ProcessEnv {
+  return { ...process.env, HOME: paths.dir };
+}
+
+async function spawnEjabberd(ctl: string, paths: Paths): Promise<ChildProcess> {
+  // Output before the logger is up (bad config, VM boot failures) goes here.
+  const out = await open(paths.stdout, 'a');
+  try {
+    // -quiet: logs/ejabberd.log has everything; the console copy would only double it.
+    const wrapper = spawn(ctl, [...ctlArgs(paths), 'foreground-quiet'], {
+      cwd: paths.dir,
+      env: ctlEnv(paths),
+      stdio: ['ignore', out.fd, out.fd],
+    });
+    killOnNodeExit(wrapper);
+    return wrapper;
+  } finally {
+    await out.close();
+  }
+}
+
+/** An ejabberd outliving the test run would hold its ports and confuse the next run. */
+function killOnNodeExit(wrapper: ChildProcess): void {
+  const kill = (): void => {
+    if (isRunning(wrapper)) killTree(wrapper);
+  };
+  process.on('exit', kill);
+  wrapper.once('exit', () => process.removeListener('exit', kill));
+  // A failed spawn (ENOENT, EACCES) emits 'error' and maybe no 'exit'; without a listener it would crash Node.
+  wrapper.once('error', () => process.removeListener('exit', kill));
+}
+
+/**
+ * ejabberdctl (bash) runs the Erlang VM as its child and waits for it instead of exec'ing
+ * it, so a signal for the server must reach the VM: the wrapper alone would die and
+ * orphan it. Linux's /proc lists the children (the Debian package is Linux-only anyway).
+ */
+function vmPids(wrapper: ChildProcess): number[] {
+  const pid = wrapper.pid;
+  if (pid === undefined) return [];
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    return children.split(' ').filter((s) => s !== '').map(Number);
+  } catch {
+    return []; // the wrapper is gone
+  }
+}
+
+async function terminate(wrapper: ChildProcess): Promise<void> {
+  if (!isRunning(wrapper)) return;
+  const exited = once(wrapper, 'exit');
+  // SIGTERM makes the VM run init:stop (listeners closed, Mnesia written); the wrapper
+  // exits right after it. Before ejabberdctl has forked the VM, the wrapper is the target.
+  const vm = vmPids(wrapper);
+  if (vm.length > 0) signalAll(vm, 'SIGTERM');
+  else wrapper.kill('SIGTERM');
+  if (await settlesWithin(exited, STOP_MS_MAX)) return;
+  killTree(wrapper);
+  await exited;
+}
+
+/** The VM's own helpers (erl_child_setup, eimp) exit when it dies. */
+function killTree(wrapper: ChildProcess): void {
+  signalAll(vmPids(wrapper), 'SIGKILL');
+  wrapper.kill('SIGKILL');
+}
+
+function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Exited in the meantime.
+    }
+  }
+}
+
+interface Offsets {
+  readonly log: number;
+  readonly stdout: number;
+}
+
+/** Polls until ejabberd reports itself started with both listeners, and both ports accept TCP. */
+async function waitUntilReady(wrapper: ChildProcess, settings: Settings, paths: Paths, offsets: Offsets): Promise<void> {
+  const marks = readinessMarks(settings);
+  const ports = [settings.c2sPort, settings.componentPort];
+  const deadline = Date.now() + STARTUP_MS_MAX;
+  while (Date.now() < deadline) {
+    // ejabberd halts when a listener cannot bind, so a taken port shows up here, with the reason in the log.
+    const exited = exitDescription(wrapper);
+    if (exited !== null) throw new Error(exited);
+    const log = await readFrom(paths.log, offsets.log);
+    // The log marks guard against a foreign listener that took one of our ports.
+    if (marks.every((mark) => log.includes(mark)) && (await allAccept(ports))) return;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`not started on ports ${ports.join(' and ')} after ${STARTUP_MS_MAX} ms`);
+}
+
+/** ejabberd logs "is started" before the listeners open, so all three lines are needed. */
+function readinessMarks(settings: Settings): string[] {
+  const accepting = (port: number, module: string): string =>
+    `Start accepting TCP connections at ${LOOPBACK}:${port} for ${module}`;
+  return [
+    `is started in the node '${settings.node}'`,
+    accepting(settings.c2sPort, 'ejabberd_c2s'),
+    accepting(settings.componentPort, 'ejabberd_service'),
+  ];
+}
+
+function exitDescription(wrapper: ChildProcess): string | null {
+  if (isRunning(wrapper)) return null;
+  if (wrapper.pid === undefined) return 'ejabberdctl could not be spawned';
+  return `ejabberd exited early (code ${wrapper.exitCode}, signal ${wrapper.signalCode})`;
+}
+
+interface CtlResult {
+  readonly ok: boolean;
+  readonly output: string;
+}
+
+/** Resolves with a non-zero exit too (ejabberdctl's answer, e.g. a conflict); rejects on a timeout or spawn failure. */
+function runEjabberdctl(ctl: string, paths: Paths, command: string[]): Promise<CtlResult> {
+  const options = { cwd: paths.dir, env: ctlEnv(paths), timeout: EJABBERDCTL_MS_MAX };
+  return new Promise((resolve, reject) => {
+    execFile(ctl, [...ctlArgs(paths), ...command], options, (err, stdout, stderr) => {
+      const output = `${stdout}${stderr}`;
+      if (err === null) return resolve({ ok: true, output });
+      if (typeof err.code === 'number' && !err.killed) return resolve({ ok: false, output });
+      const shown = command.slice(0, -1).join(' '); // not the password
+      reject(new Error(`ejabberdctl ${shown} failed: ${err.message}\n${output}`));
+    });
+  });
+}
+
+/**
+ * One node name per folder: the Mnesia schema in the spool belongs to the node that
+ * created it, so restarts (and later runs on the same folder) must reuse the name,
+ * while instances in different folders never share one.
+ */
+function nodeName(dir: string): string {
+  const hash = createHash('sha256').update(dir).digest('hex').slice(0, NODE_HASH_CHARS);
+  return `flux-${hash}@localhost`;
+}
+
+/** Created once per folder and kept, like the Mnesia data it protects. */
+async function ensureCookie(file: string): Promise<void> {
+  try {
+    // Erlang refuses a cookie file that others can read.
+    await writeFile(file, randomBytes(COOKIE_BYTES).toString('hex'), { mode: 0o400, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/** YAML for ejabberd 23.01: loopback only, no TLS, no s2s, no HTTP, no throttling. */
+function renderConfig(settings: Settings): string {
+  const q = yamlString;
+  return `# Generated by Flux (lib/demo/ejabberd.ts) for a private, throwaway ejabberd. Do not edit.
+hosts:
+  - ${q(settings.host)}
+loglevel: ${settings.verbose ? 'debug' : 'info'}
+# Never rotated: the harness reads each run's log from the offset where the run began.
+log_rotate_size: infinity
+
+# Plain text over TCP is acceptable only because both listeners are on 127.0.0.1.
+# No TLS, so no certificate; no s2s or HTTP listener. "shaper: none" everywhere:
+# Debian's stock config throttles clients to a few KB/s.
+listen:
+  -
+    module: ejabberd_c2s
+    ip: ${q(LOOPBACK)}
+    port: ${settings.c2sPort}
+    starttls: false
+    shaper: none
+    max_stanza_size: ${MAX_STANZA_BYTES}
+    max_fsm_queue: ${MAX_FSM_QUEUE}
+    backlog: ${LISTEN_BACKLOG}
+  -
+    module: ejabberd_service
+    ip: ${q(LOOPBACK)}
+    port: ${settings.componentPort}
+    shaper: none
+    max_stanza_size: ${MAX_STANZA_BYTES}
+    max_fsm_queue: ${MAX_FSM_QUEUE}
+    hosts:
+      ${q(settings.componentDomain)}:
+        password: ${q(settings.componentSecret)}
+
+# No federation: a message for a foreign domain bounces at once instead of waiting on DNS.
+s2s_access: none
+
+auth_method: internal
+# Hashed at rest. ejabberd then offers SCRAM-SHA-1 (xmpp.js's choice; package.json pins a
+# synchronous sasl-scram-sha-1) and PLAIN, checked against the hash; DIGEST-MD5 is obsolete.
+auth_password_format: scram
+disable_sasl_mechanisms:
+  - "DIGEST-MD5"
+  - "X-OAUTH2"
+
+# No mod_muc: the component is the MUC. No mod_offline, so a message to an absent player
+# is bounced, not kept for later runs. No mod_stream_mgmt, so a dropped client is gone at once.
+modules:
+  mod_admin_extra: {} # change_password, for registerUser
+  mod_disco: {}
+  mod_ping: {}
+  mod_roster: {}
+`;
+}
+
+/** Sourced (as bash) by ejabberdctl for the server and for every command. */
+function renderCtlConfig(settings: Settings): string {
+  return `# Generated by Flux (lib/demo/ejabberd.ts) for a private, throwaway ejabberd. Do not edit.
+
+# Run as root, Debian's ejabberdctl would switch to the 'ejabberd' user (su), who cannot
+# read this folder. It decides before sourcing this file, so this line has the last word.
+EXEC_CMD=as_current_user
+
+ERLANG_NODE=${settings.node}
+# A fixed distribution port: ejabberd starts no epmd, and ejabberdctl's own short-lived
+# nodes connect straight to this port instead of asking one.
+ERL_DIST_PORT=${settings.distPort}
+# With ERL_DIST_PORT the VM still registers its name with a running epmd (RabbitMQ's),
+# but carries on when none answers. Nothing can listen on port 0, so none ever does.
+export ERL_EPMD_PORT=0
+# Distribution (cookie-protected, but a remote shell) listens on loopback only.
+ERL_OPTIONS="-kernel inet_dist_use_interface {127,0,0,1}"
+`;
+}
+
+/** ejabberdctl points ERL_INETRC into the config folder; without the file Erlang logs an error on every run. */
+const INETRC = `%% Generated by Flux (lib/demo/ejabberd.ts). "localhost", the host part of the node
+%% name, resolves to 127.0.0.1 whatever /etc/hosts says about ::1.
+{host, {127,0,0,1}, ["localhost"]}.
+{lookup, [file, native]}.
+`;
+
+/** A double-quoted YAML scalar: JSON's string syntax is a subset of it. */
+function yamlString(value: string): string {
+  return JSON.stringify(value);
+}
+
+function pathsIn(dir: string): Paths {
+  const logs = path.join(dir, 'logs');
+  return {
+    dir,
+    config: path.join(dir, 'ejabberd.yml'),
+    ctlConfig: path.join(dir, 'ejabberdctl.cfg'),
+    inetrc: path.join(dir, 'inetrc'),
+    cookie: path.join(dir, '.erlang.cookie'),
+    spool: path.join(dir, 'database'),
+    logs,
+    log: path.join(logs, 'ejabberd.log'),
+    stdout: path.join(dir, 'ejabberd.stdout.log'),
+  };
+}
+
+/**
+ * Only what this start wrote: restart() appends to the same files. ejabberd's error
+ * reports run to dozens of lines of Erlang terms, so the tail alone may miss their
+ * first lines, which say what failed (e.g. "Failed to open socket ... in use").
+ */
+async function logTail(paths: Paths, offsets: Offsets): Promise<string> {
+  const text = await readFrom(paths.log, offsets.log);
+  const errors = text.split('\n').filter((line) => ERROR_LINE.test(line)).slice(0, ERROR_LINES_SHOWN).join('\n');
+  const log = lastLines(text, LOG_TAIL_LINES);
+  const out = lastLines(await readFrom(paths.stdout, offsets.stdout), LOG_TAIL_LINES);
+  return `--- ${paths.log} (first errors) ---\n${errors}\n--- ${paths.log} (tail) ---\n${log}\n`
+    + `--- ${paths.stdout} (tail) ---\n${out}`;
+}
