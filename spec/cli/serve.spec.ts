@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { expect } from 'chai';
-import { startPrivateProsody, type PrivateProsody } from '../../lib/demo/prosody.ts';
+import { startPrivateProsody, type PrivateXmppServer } from '../../lib/demo/prosody.ts';
 import { ROOT_DIR } from '../../lib/config/index.ts';
 import { bodyOf, connectPlayer, type Player } from '../support/player.ts';
 import { COMPONENT_DOMAIN, createTestDatabase, databaseKinds, type TestDatabase } from '../support/flux.ts';
@@ -16,7 +16,7 @@ const ROOM = `realm@${COMPONENT_DOMAIN}`;
 for (const kind of databaseKinds()) {
   describe(`bin/flux serve (${kind} database)`, function () {
     let db: TestDatabase;
-    let prosody: PrivateProsody;
+    let prosody: PrivateXmppServer;
     let flux: ChildProcess | undefined;
     let player: Player | undefined;
     let stderr = '';

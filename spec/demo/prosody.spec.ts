@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { prosodyBinary, startPrivateProsody, type PrivateProsody } from '../../lib/demo/prosody.ts';
+import { prosodyBinary, startPrivateProsody, type PrivateXmppServer } from '../../lib/demo/prosody.ts';
 import { bodyOf, connectPlayer, xml, type Element, type Player } from '../support/player.ts';
 
 const COMPONENT_DOMAIN = 'game.localhost';
@@ -28,7 +28,7 @@ const { component } = require('@xmpp/component') as { component: ComponentFactor
 
 describe('private Prosody (lib/demo/prosody.ts)', function () {
   let dir: string | undefined;
-  let prosody: PrivateProsody | undefined;
+  let prosody: PrivateXmppServer | undefined;
   const players: Player[] = [];
   let alice: Player;
   let bob: Player;

@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { migrate, openDb, type Db } from '../../lib/db/index.ts';
 import { installWorlds } from '../../lib/world/index.ts';
 import { ROOT_DIR } from '../../lib/config/index.ts';
-import { startPrivateProsody, type PrivateProsody } from '../../lib/demo/prosody.ts';
+import { startPrivateProsody, type PrivateXmppServer } from '../../lib/demo/prosody.ts';
 import { connectPlayer } from '../support/player.ts';
 import { COMPONENT_DOMAIN, createTestDatabase, databaseKinds, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 import { audit, ScriptedLoad } from '../support/load.ts';
@@ -119,7 +119,7 @@ const onPostgres = databaseKinds().includes('postgresql');
 
 (onPostgres ? describe : describe.skip)('faults: the component is SIGKILLed mid-batch and started again', function () {
   let db: TestDatabase;
-  let prosody: PrivateProsody;
+  let prosody: PrivateXmppServer;
   let flux: ChildProcess | undefined;
   let load: ScriptedLoad;
   const secret = 'kill-secret';

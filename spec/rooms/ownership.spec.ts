@@ -11,7 +11,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { postgresLocks } from '../../lib/rooms/index.ts';
 import { ROOT_DIR } from '../../lib/config/index.ts';
-import { startPrivateProsody, type PrivateProsody } from '../../lib/demo/prosody.ts';
+import { startPrivateProsody, type PrivateXmppServer } from '../../lib/demo/prosody.ts';
 import { bodyOf, connectPlayer, type Element } from '../support/player.ts';
 import { COMPONENT_DOMAIN, createTestDatabase, databaseKinds, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 import { until } from '../support/until.ts';
@@ -87,7 +87,7 @@ const fromRoom = (re: RegExp) => (el: Element) => el.name === 'message' && el.at
   });
 
   describe('two instances on one database', function () {
-    let prosody: PrivateProsody;
+    let prosody: PrivateXmppServer;
     let first: ChildProcess | undefined;
     let second: World;
 
