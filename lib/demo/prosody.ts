@@ -15,6 +15,8 @@ export const STOP_MS_MAX = 5000;
 /** Bound on one prosodyctl run (it reads the config and writes one account file). */
 export const PROSODYCTL_MS_MAX = 10000;
 const POLL_MS = 50;
+/** Largest client stanza Prosody passes on (its default is 256 KiB). */
+const C2S_STANZA_BYTES_MAX = 2 * 1024 * 1024;
 const PROBE_MS_MAX = 500;
 const LOG_TAIL_LINES = 40;
 const LOOPBACK = '127.0.0.1';
@@ -336,6 +338,10 @@ https_ports = { }
 modules_enabled = { "roster", "saslauth", "disco", "ping" }
 -- No federation; no offline storage, so a message to an absent player is bounced, not kept for later runs.
 modules_disabled = { "s2s", "offline" }
+
+-- Prosody refuses client stanzas over 256 KiB itself; above that here, so that the
+-- specs can show Flux refusing a 1 MB stanza on its own (STANZA_BYTES_MAX).
+c2s_stanza_size_limit = ${C2S_STANZA_BYTES_MAX}
 
 -- Plain text over TCP is acceptable only because every interface above is 127.0.0.1.
 c2s_require_encryption = false

@@ -2,13 +2,13 @@
 // (disco, chat to the domain) answer as an XMPP client expects.
 import { expect } from 'chai';
 import { bodyOf, xml, type Element, type Player } from '../support/player.ts';
-import { COMPONENT_DOMAIN, createTestDatabase, databaseKinds, startWorld, type TestDatabase, type World } from '../support/flux.ts';
+import { COMPONENT_DOMAIN, createTestDatabase, SERVER_NAMES, serverVariants, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const errorCondition = (el: Element) => el.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === NS_STANZAS)?.name;
 
-for (const kind of databaseKinds()) {
-  describe(`bad input and service faces (${kind} database)`, function () {
+for (const { db: kind, server } of serverVariants()) {
+  describe(`bad input and service faces (${SERVER_NAMES[server]}, ${kind} database)`, function () {
     let db: TestDatabase;
     let world: World;
     let dave: Player;
@@ -18,7 +18,7 @@ for (const kind of databaseKinds()) {
 
     before(async function () {
       db = await createTestDatabase(kind);
-      world = await startWorld(db, { FLUX_BODY_BYTES_MAX: '200', FLUX_COMMANDS_PER_S: '5' });
+      world = await startWorld(db, { FLUX_BODY_BYTES_MAX: '200', FLUX_COMMANDS_PER_S: '5' }, server);
       dave = await world.player('dave');
       erin = await world.player('erin');
       await dave.join(world.roomJid, 'Dave');
@@ -105,6 +105,36 @@ for (const kind of databaseKinds()) {
       const unknown = await erin.iq(COMPONENT_DOMAIN, 'get', xml('query', { xmlns: 'urn:example:nothing' }));
       expect(unknown.attrs.type).to.equal('error');
       expect(errorCondition(unknown)).to.equal('service-unavailable');
+    });
+
+    it('refuses a 1 MB stanza with policy-violation, reads none of it, and goes on', async function () {
+      const before = await version();
+      dave.mark();
+      await dave.send(xml('message', { to: world.roomJid, type: 'groupchat', id: 'huge' }, xml('body', {}, `say ${'ü'.repeat(512 * 1024)}`)));
+      const refused = await dave.waitFor((el) => el.attrs.type === 'error' && el.attrs.id === 'huge', 15000);
+      expect(errorCondition(refused)).to.equal('policy-violation');
+      expect(refused.getChild('error')!.getChildText('text', NS_STANZAS)).to.match(/too large/);
+      expect(refused.toString().length, 'the refusal does not carry the stanza back').to.be.below(1000);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await version(), 'nothing committed').to.equal(before);
+      dave.say(world.roomJid, 'look');
+      await dave.waitFor(fromRoom(/^Town Square/));
+    });
+
+    it('answers ping (XEP-0199), version (XEP-0092), self-ping (XEP-0410) and unknown disco nodes (XEP-0030) as the XEPs say', async function () {
+      const ping = xml('ping', { xmlns: 'urn:xmpp:ping' });
+      expect((await erin.iq(COMPONENT_DOMAIN, 'get', ping)).attrs.type).to.equal('result');
+      expect((await erin.iq(world.roomJid, 'get', xml('ping', { xmlns: 'urn:xmpp:ping' }))).attrs.type).to.equal('result');
+      const version = await erin.iq(COMPONENT_DOMAIN, 'get', xml('query', { xmlns: 'jabber:iq:version' }));
+      expect(version.getChild('query')!.getChildText('name')).to.equal('Flux');
+      // XEP-0410 §3: the occupant's own session gets a result; anyone else is told they are not joined.
+      expect((await dave.iq(`${world.roomJid}/Dave`, 'get', xml('ping', { xmlns: 'urn:xmpp:ping' }))).attrs.type).to.equal('result');
+      const stranger = await erin.iq(`${world.roomJid}/Dave`, 'get', xml('ping', { xmlns: 'urn:xmpp:ping' }));
+      expect(errorCondition(stranger)).to.equal('not-acceptable');
+      const node = await erin.iq(COMPONENT_DOMAIN, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node: 'urn:example:no-such-node' }));
+      expect(errorCondition(node)).to.equal('item-not-found');
+      const set = await erin.iq(COMPONENT_DOMAIN, 'set', xml('query', { xmlns: 'jabber:iq:version' }));
+      expect(errorCondition(set)).to.equal('service-unavailable');
     });
   });
 }

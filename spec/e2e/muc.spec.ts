@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bodyOf, xml, type Element, type Player } from '../support/player.ts';
-import { createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
+import { createTestDatabase, SERVER_KINDS, SERVER_NAMES, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 import { pino } from 'pino';
 import { compileKernel, KernelEngine } from '../../lib/engines/index.ts';
 import { replayRoom } from '../../lib/rooms/index.ts';
@@ -29,14 +29,14 @@ async function joinWith(player: Player, roomJid: string, nick: string, ...childr
   return player.received.slice(start);
 }
 
-describe('XEP-0045 through Prosody', function () {
+for (const server of SERVER_KINDS) describe(`XEP-0045 through ${SERVER_NAMES[server]}`, function () {
   let db: TestDatabase;
   let world: World;
   let room: string;
 
   before(async function () {
     db = await createTestDatabase('embedded');
-    world = await startWorld(db);
+    world = await startWorld(db, {}, server);
     room = world.roomJid;
   });
 
@@ -196,7 +196,7 @@ describe('XEP-0045 through Prosody', function () {
       const worlds = mkdtempSync(path.join(os.tmpdir(), 'flux-worlds-'));
       const realm = readFileSync(path.join('config', 'worlds', 'realm.yaml'), 'utf8');
       writeFileSync(path.join(worlds, 'realm.yaml'), realm.replace(/^start:/m, 'anonymity: non\nstart:'));
-      nonWorld = await startWorld(nonDb, { FLUX_WORLDS_DIR: worlds });
+      nonWorld = await startWorld(nonDb, { FLUX_WORLDS_DIR: worlds }, server);
     });
 
     after(async function () {

@@ -4,15 +4,19 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { bodyOf, xml, type Element, type Player } from '../support/player.ts';
 import { until } from '../support/until.ts';
-import { createTestDatabase, databaseKinds, startWorld, type TestDatabase, type World } from '../support/flux.ts';
+import { createTestDatabase, databaseKinds, SERVER_NAMES, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 
 const fromRoom = (room: string) => (el: Element) => el.name === 'message' && el.attrs.from === room && bodyOf(el) !== null;
 const bodyMatches = (room: string, re: RegExp) => (el: Element) => fromRoom(room)(el) && re.test(bodyOf(el)!);
 
-const variants = [...databaseKinds().map((kind) => [kind, 'wasm'] as const), ['embedded', 'js'] as const];
+const variants = [
+  ...databaseKinds().map((kind) => [kind, 'wasm', 'prosody'] as const),
+  ['embedded', 'js', 'prosody'] as const,
+  ['embedded', 'wasm', 'ejabberd'] as const,
+];
 
-for (const [kind, engine] of variants) {
-  describe(`playing through Prosody (${kind} database, ${engine} engine)`, function () {
+for (const [kind, engine, server] of variants) {
+  describe(`playing through ${SERVER_NAMES[server]} (${kind} database, ${engine} engine)`, function () {
     let db: TestDatabase;
     let world: World;
     let alice: Player;
@@ -20,7 +24,7 @@ for (const [kind, engine] of variants) {
 
     before(async function () {
       db = await createTestDatabase(kind);
-      world = await startWorld(db, { FLUX_ENGINE: engine });
+      world = await startWorld(db, { FLUX_ENGINE: engine }, server);
       alice = await world.player('alice');
       bob = await world.player('bob');
     });

@@ -4,16 +4,16 @@
 import { expect } from 'chai';
 import { bodyOf, xml, type Element, type Player } from '../support/player.ts';
 import { until } from '../support/until.ts';
-import { createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
+import { createTestDatabase, SERVER_KINDS, SERVER_NAMES, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 
-describe('a Prosody restart mid-game (embedded database)', function () {
+for (const server of SERVER_KINDS) describe(`restarts mid-game: ${SERVER_NAMES[server]}, then the component (embedded database)`, function () {
   let db: TestDatabase;
   let world: World;
   const fromRoom = (re: RegExp) => (el: Element) => el.attrs.from === world.roomJid && re.test(bodyOf(el) ?? '');
 
   before(async function () {
     db = await createTestDatabase('embedded');
-    world = await startWorld(db);
+    world = await startWorld(db, {}, server);
   });
 
   after(async function () {

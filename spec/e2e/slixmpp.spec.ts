@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { bodyOf, xml, type Player } from '../support/player.ts';
-import { createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
+import { createTestDatabase, SERVER_KINDS, SERVER_NAMES, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 
 /** Debian's python3-slixmpp installs for the system Python, not for a pyenv or venv one. */
 const PYTHON = '/usr/bin/python3';
@@ -61,7 +61,7 @@ function runSlixmpp(args: string[]): Promise<SlixRun> {
   });
 }
 
-describe('a second client, slixmpp, playing through Prosody (embedded database)', function () {
+for (const server of SERVER_KINDS) describe(`a second client, slixmpp, playing through ${SERVER_NAMES[server]} (embedded database)`, function () {
   let db: TestDatabase;
   let world: World;
   let alice: Player;
@@ -75,7 +75,7 @@ describe('a second client, slixmpp, playing through Prosody (embedded database)'
   before(async function () {
     requireSlixmpp();
     db = await createTestDatabase('embedded');
-    world = await startWorld(db);
+    world = await startWorld(db, {}, server);
     room = world.roomJid;
     alice = await world.player('alice');
     await alice.join(room, 'Alice');

@@ -73,6 +73,11 @@ export interface World {
   stop(): Promise<void>;
 }
 
+/** Each database with Prosody, and the embedded one with ejabberd: every scenario meets both servers. */
+export function serverVariants(): { db: 'embedded' | 'postgresql'; server: ServerKind }[] {
+  return [...databaseKinds().map((db) => ({ db, server: 'prosody' as const })), { db: 'embedded', server: 'ejabberd' }];
+}
+
 export const COMPONENT_DOMAIN = 'game.localhost';
 const PASSWORD = 'secret-password';
 
