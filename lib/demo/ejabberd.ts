@@ -61,6 +61,8 @@ export interface PrivateEjabberdOptions {
   componentPort?: number;
   /** Log every stanza (ejabberd debug level) into logs/ejabberd.log; default false (info). */
   verbose?: boolean;
+  /** More entries for `listen:`, as YAML list items (the README's snippet, in its spec). */
+  extraListeners?: string;
 }
 
 interface Paths {
@@ -85,6 +87,7 @@ interface Settings {
   readonly distPort: number;
   readonly node: string;
   readonly verbose: boolean;
+  readonly extraListeners: string;
 }
 
 /** Path of ejabberdctl (on PATH, else in /usr/sbin), or null if ejabberd is not installed. */
@@ -107,6 +110,7 @@ export async function startPrivateEjabberd(opts: PrivateEjabberdOptions): Promis
     distPort: await freePort(),
     node: nodeName(dir),
     verbose: opts.verbose ?? false,
+    extraListeners: opts.extraListeners ?? '',
   };
   const ports = new Set([settings.c2sPort, settings.componentPort, settings.distPort]);
   if (ports.size !== 3) throw new Error('c2sPort, componentPort and the distribution port must differ');
@@ -392,7 +396,7 @@ listen:
     hosts:
       ${q(settings.componentDomain)}:
         password: ${q(settings.componentSecret)}
-
+${settings.extraListeners}
 # No federation: a message for a foreign domain bounces at once instead of waiting on DNS.
 s2s_access: none
 

@@ -41,6 +41,8 @@ export interface PrivateProsodyOptions {
   anonymousHost?: string;
   /** More XEP-0114 components on the same component port (the bench's echo component). */
   extraComponents?: readonly { readonly domain: string; readonly secret: string }[];
+  /** Lua appended to the config as it is (the README's snippet, in its spec). */
+  extraConfig?: string;
 }
 
 export interface PrivateXmppServer {
@@ -76,6 +78,7 @@ interface Settings {
   readonly verbose: boolean;
   readonly anonymousHost: string | undefined;
   readonly extraComponents: readonly { readonly domain: string; readonly secret: string }[];
+  readonly extraConfig: string;
 }
 
 /** Path of the prosody executable on PATH, or null if Prosody is not installed. */
@@ -109,6 +112,7 @@ export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<
     verbose: opts.verbose ?? false,
     anonymousHost: opts.anonymousHost,
     extraComponents: opts.extraComponents ?? [],
+    extraConfig: opts.extraConfig ?? '',
   };
   if (settings.c2sPort === settings.componentPort) throw new Error('c2sPort and componentPort must differ');
   const paths = pathsIn(dir);
@@ -362,7 +366,7 @@ Component ${q(c.domain)}
 `).join('')}${settings.anonymousHost === undefined ? '' : `
 VirtualHost ${q(settings.anonymousHost)}
   authentication = "anonymous"
-`}`;
+`}${settings.extraConfig === '' ? '' : `\n${settings.extraConfig}\n`}`;
 }
 
 /** A double-quoted Lua string literal; control characters as decimal escapes. */
