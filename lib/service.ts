@@ -73,9 +73,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     leaveStalePlayers(room);
   };
   /** Serves every room whose lock is free; rooms another instance holds are tried again later. */
+  let warnedFull = false;
   const claim = async () => {
-    for (const { id } of (await listRooms(db)).slice(0, ROOMS_MAX)) {
-      if (rooms.has(id) || (await locks.acquire(id)) !== 'held') continue;
+    for (const { id } of await listRooms(db)) {
+      if (rooms.has(id)) continue;
+      // An instance serves at most ROOMS_MAX rooms; the others stay free for other instances.
+      if (rooms.size >= ROOMS_MAX) {
+        if (!warnedFull) log.warn({ rooms: rooms.size, limit: ROOMS_MAX }, 'serving as many rooms as one instance may; start another instance for the rest');
+        warnedFull = true;
+        break;
+      }
+      if ((await locks.acquire(id)) !== 'held') continue;
       await serve(id);
       if (started) log.info({ room: id }, 'took over a room');
     }

@@ -18,7 +18,7 @@ for (const { db: kind, server } of serverVariants()) {
 
     before(async function () {
       db = await createTestDatabase(kind);
-      world = await startWorld(db, { FLUX_BODY_BYTES_MAX: '200', FLUX_COMMANDS_PER_S: '5' }, server);
+      world = await startWorld(db, { FLUX_BODY_BYTES_MAX: '200', FLUX_COMMANDS_PER_S: '5', FLUX_OCCUPANTS_MAX: '2' }, server);
       dave = await world.player('dave');
       erin = await world.player('erin');
       await dave.join(world.roomJid, 'Dave');
@@ -119,6 +119,18 @@ for (const { db: kind, server } of serverVariants()) {
       expect(await version(), 'nothing committed').to.equal(before);
       dave.say(world.roomJid, 'look');
       await dave.waitFor(fromRoom(/^Town Square/));
+    });
+
+    it('refuses a join to a full world with service-unavailable (XEP-0045 §7.2.10), and takes it once someone leaves', async function () {
+      const fred = await world.player('fred');
+      await fred.join(world.roomJid, 'Fred');
+      const gus = await world.player('gus');
+      const refused = await gus.join(world.roomJid, 'Gus').then(() => null, (err: Error) => err);
+      expect(refused?.message).to.match(/refused: service-unavailable/);
+      await fred.send(xml('presence', { to: `${world.roomJid}/Fred`, type: 'unavailable' }));
+      await fred.waitFor((el) => el.name === 'presence' && el.attrs.type === 'unavailable');
+      await gus.join(world.roomJid, 'Gus');
+      await gus.send(xml('presence', { to: `${world.roomJid}/Gus`, type: 'unavailable' }));
     });
 
     it('answers ping (XEP-0199), version (XEP-0092), self-ping (XEP-0410) and unknown disco nodes (XEP-0030) as the XEPs say', async function () {
