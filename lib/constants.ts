@@ -53,6 +53,8 @@ export const HISTORY_LINES_DEFAULT = 20;
  * server bound stanza size; we bound what we accept from ours).
  */
 export const STANZA_BYTES_MAX = 256 * 1024;
+/** A player's presence status text, as other occupants see it, in characters. */
+export const STATUS_CHARS_MAX = 200;
 /** Sessions (resources) one occupant may join with. */
 export const SESSIONS_PER_OCCUPANT_MAX = 16;
 

@@ -6,12 +6,12 @@ import type { Logger } from 'pino';
 import type { Room } from '../rooms/index.ts';
 import type { Rendered } from '../effects/index.ts';
 import { parseBody, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
-import { COMMANDS_BURST_DEFAULT, NICK_CHARS_MAX } from '../constants.ts';
+import { COMMANDS_BURST_DEFAULT, NICK_CHARS_MAX, STATUS_CHARS_MAX } from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
 import { History, historyRequest } from './history.ts';
 import type { RefusalReason, Telemetry } from '../metrics/index.ts';
 import {
-  errorReply, groupchat, historyMessage, joinError, occupantPresence, privateMessage, reflectionOf, subjectMessage, STATUS_NICK_CHANGED, STATUS_NON_ANONYMOUS, STATUS_SELF, xml, type Element,
+  errorReply, groupchat, historyMessage, joinError, occupantPresence, privateMessage, reflectionOf, subjectMessage, NS_MUC, STATUS_NICK_CHANGED, STATUS_NON_ANONYMOUS, STATUS_SELF, availabilityOf, xml, type Element,
 } from './stanzas.ts';
 
 export interface MucLimits {
@@ -67,7 +67,11 @@ export class MucRoom {
     }
     const current = this.occupants.bySessionJid(from);
     if (current && current.nick !== nick) return this.changeNick(stanza, current, nick);
-    if (current) return this.sendRoster(stanza, current); // a repeated join presence: answer with the state again
+    if (current) {
+      // §7.2: a presence with <x/> from someone joined is a client that thinks it is not: the whole join again.
+      if (stanza.getChild('x', NS_MUC)) return this.sendRoster(stanza, current);
+      return this.availabilityChanged(current, stanza);
+    }
     const holder = this.occupants.byNickname(nick);
     const owner = this.room.character(nick);
     // XEP-0045 §7.2.9: a nick in use by someone else is a conflict; a character belongs to the JID that made it.
@@ -78,6 +82,7 @@ export class MucRoom {
     if (!holder && this.occupants.size >= this.deps.limits.occupantsMax) return refuse('service-unavailable', 'wait', 'This world is full.');
     const added = this.occupants.add(nick, bare, from);
     if (!added) return refuse('resource-constraint', 'wait', 'Too many sessions under this nick.');
+    added.occupant.availability = availabilityOf(stanza, STATUS_CHARS_MAX);
     if (!added.first) {
       // Another session of the same player (XEP-0045 §7.2, as mod_muc): the roster, then where they stand.
       this.sendRoster(stanza, added.occupant);
@@ -89,9 +94,15 @@ export class MucRoom {
       return refuse('resource-constraint', 'wait', 'This world is too busy right now; try again in a moment.');
     }
     for (const other of this.occupants.all()) {
-      if (other !== added.occupant) this.toOccupant(other, (to) => occupantPresence(this.occupantJid(nick), to, [], false, this.realJid(added.occupant)));
+      if (other !== added.occupant) this.toOccupant(other, (to) => this.available(added.occupant, to));
     }
     this.sendRoster(stanza, added.occupant);
+  }
+
+  /** §7.7: a joined player's presence update (away, back, a status text) goes to everyone, the player too (110). */
+  private availabilityChanged(occupant: Occupant, stanza: Element): void {
+    occupant.availability = availabilityOf(stanza, STATUS_CHARS_MAX);
+    for (const other of this.occupants.all()) this.toOccupant(other, (to) => this.available(occupant, to, other === occupant ? [STATUS_SELF] : []));
   }
 
   /**
@@ -131,9 +142,14 @@ export class MucRoom {
     if (bucket) this.buckets.set(nick, bucket);
     for (const other of this.occupants.all()) {
       const self = other === occupant ? [STATUS_SELF] : [];
-      this.toOccupant(other, (to) => occupantPresence(this.occupantJid(oldNick), to, [STATUS_NICK_CHANGED, ...self], true, { nick }));
-      this.toOccupant(other, (to) => occupantPresence(this.occupantJid(nick), to, self, false, this.realJid(occupant)));
+      this.toOccupant(other, (to) => occupantPresence(this.occupantJid(oldNick), to, { codes: [STATUS_NICK_CHANGED, ...self], unavailable: true, item: { nick } }));
+      this.toOccupant(other, (to) => this.available(occupant, to, self));
     }
+  }
+
+  /** An occupant's available presence: their real JID when the room is non-anonymous, their show and status. */
+  private available(occupant: Occupant, to: string, codes: string[] = []): Element {
+    return occupantPresence(this.occupantJid(occupant.nick), to, { codes, item: this.realJid(occupant), availability: occupant.availability });
   }
 
   private get nonAnonymous(): boolean {
@@ -153,11 +169,11 @@ export class MucRoom {
   private sendRoster(join: Element, self: Occupant): void {
     const to = String(join.attrs.from);
     for (const other of this.occupants.all()) {
-      if (other !== self) this.deps.send(occupantPresence(this.occupantJid(other.nick), to, [], false, this.realJid(other)));
+      if (other !== self) this.deps.send(this.available(other, to));
     }
     // §7.2.3: 100 tells the joiner that everyone sees their JID; 201 is never sent, as no join creates a room here.
     const codes = this.nonAnonymous ? [STATUS_SELF, STATUS_NON_ANONYMOUS] : [STATUS_SELF];
-    this.deps.send(occupantPresence(this.occupantJid(self.nick), to, codes, false, this.realJid(self)));
+    this.deps.send(this.available(self, to, codes));
     const where = this.room.character(self.nick)?.location ?? this.room.world.startLocation;
     const line = (speaker: string, body: string, stampMs: number) => historyMessage(this.occupantJid(speaker), to, body, stampMs, this.jid);
     const lines = this.history.recent(where, historyRequest(join), this.deps.clock.nowMs(), (l) => line(l.speaker, l.body, l.stampMs).toString().length);
@@ -170,11 +186,11 @@ export class MucRoom {
     const removed = this.occupants.remove(from);
     if (!removed) return;
     const { occupant, last } = removed;
-    this.deps.send(occupantPresence(this.occupantJid(occupant.nick), from, [STATUS_SELF, ...codes], true));
+    this.deps.send(occupantPresence(this.occupantJid(occupant.nick), from, { codes: [STATUS_SELF, ...codes], unavailable: true }));
     if (!last) return;
     this.buckets.delete(occupant.nick);
     for (const other of this.occupants.all()) {
-      this.toOccupant(other, (to) => occupantPresence(this.occupantJid(occupant.nick), to, codes, true));
+      this.toOccupant(other, (to) => occupantPresence(this.occupantJid(occupant.nick), to, { codes, unavailable: true }));
     }
     // A nick change still on its way: the character leaves under the name it is about to have.
     const pending = this.pendingNickOf(occupant);
@@ -192,6 +208,8 @@ export class MucRoom {
       return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before typing commands.'));
     }
     const body = stanza.getChildText('body');
+    // §8.1: the subject is the world's own; occupants may not change it.
+    if (body === null && stanza.getChild('subject')) return this.deps.send(errorReply(stanza, 'forbidden', 'auth', 'The subject belongs to the world; it cannot be changed.'));
     if (body === null) return; // chat states and receipts carry no command
     const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
     if (!this.admit(occupant, body, reply)) return;

@@ -1,11 +1,14 @@
 // Who is in a room right now. XEP-0045 (as Prosody's mod_muc): an occupant is a
 // nick held by one bare JID, present through one or more sessions (full JIDs).
 import { SESSIONS_PER_OCCUPANT_MAX } from '../constants.ts';
+import type { Availability } from './stanzas.ts';
 
 export interface Occupant {
   nick: string;
   readonly bareJid: string;
   readonly sessions: Set<string>;
+  /** Availability the player last broadcast (XEP-0045 §7.7: <show/> and <status/>), shown on their presences. */
+  availability: Availability;
 }
 
 export class Occupants {
@@ -37,7 +40,7 @@ export class Occupants {
       this.bySession.set(fullJid, existing);
       return { occupant: existing, first: false };
     }
-    const occupant: Occupant = { nick, bareJid, sessions: new Set([fullJid]) };
+    const occupant: Occupant = { nick, bareJid, sessions: new Set([fullJid]), availability: {} };
     this.byNick.set(nick, occupant);
     this.bySession.set(fullJid, occupant);
     return { occupant, first: true };

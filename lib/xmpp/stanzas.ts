@@ -58,9 +58,39 @@ export function subjectMessage(from: string, to: string, subject: string): Eleme
   return xml('message', { type: 'groupchat', from, to }, xml('subject', {}, subject));
 }
 
-/** XEP-0045 §7.2.3: an occupant's presence, as others and the occupant see it; `item` adds nick (§7.6.3) or jid (§7.2.4). */
-export function occupantPresence(from: string, to: string, codes: string[] = [], unavailable = false, item: Record<string, string> = {}): Element {
+/** RFC 6121 §4.7.2.1: the <show/> values a presence may carry. */
+const SHOW_VALUES: ReadonlySet<string> = new Set(['away', 'chat', 'dnd', 'xa']);
+
+export interface Availability {
+  readonly show?: string;
+  readonly status?: string;
+}
+
+/** <show/> and <status/> of a player's presence, checked and bounded, to be shown on their occupant presence. */
+export function availabilityOf(presence: Element, statusCharsMax: number): Availability {
+  const show = presence.getChildText('show')?.trim();
+  const status = presence.getChildText('status');
+  return {
+    ...(show && SHOW_VALUES.has(show) ? { show } : {}),
+    ...(status ? { status: [...status].slice(0, statusCharsMax).join('') } : {}),
+  };
+}
+
+export interface PresenceParts {
+  readonly codes?: readonly string[];
+  readonly unavailable?: boolean;
+  /** More item attributes: nick (§7.6.3) or jid (§7.2.4). */
+  readonly item?: Record<string, string>;
+  /** The occupant's show and status (§7.7). */
+  readonly availability?: Availability;
+}
+
+/** XEP-0045 §7.2.3: an occupant's presence, as others and the occupant see it. */
+export function occupantPresence(from: string, to: string, parts: PresenceParts = {}): Element {
+  const { codes = [], unavailable = false, item = {}, availability = {} } = parts;
   return xml('presence', { from, to, ...(unavailable ? { type: 'unavailable' } : {}) },
+    ...(!unavailable && availability.show ? [xml('show', {}, availability.show)] : []),
+    ...(!unavailable && availability.status ? [xml('status', {}, availability.status)] : []),
     xml('x', { xmlns: NS_MUC_USER },
       xml('item', { affiliation: 'none', role: unavailable ? 'none' : 'participant', ...item }),
       ...codes.map((code) => xml('status', { code }))));

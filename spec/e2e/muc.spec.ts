@@ -178,6 +178,32 @@ for (const server of SERVER_KINDS) describe(`XEP-0045 through ${SERVER_NAMES[ser
       await first.waitFor((el) => el.attrs.from === room && /^Town Square/.test(bodyOf(el) ?? ''));
     });
 
+    it('passes a presence update (away, a status) to everyone without sending the join again (§7.7)', async function () {
+      alice.mark();
+      bob.mark();
+      const before = alice.received.length;
+      await alice.send(xml('presence', { to: `${room}/Annika` }, xml('show', {}, 'away'), xml('status', {}, 'brb, feeding the dog')));
+      const seen = await bob.waitFor((el) => presenceFrom(`${room}/Annika`)(el) && el.getChildText('show') === 'away');
+      expect(seen.getChildText('status')).to.equal('brb, feeding the dog');
+      const self = await alice.waitFor((el) => presenceFrom(`${room}/Annika`)(el) && el.getChildText('show') === 'away');
+      expect(codesOf(self)).to.deep.equal(['110']);
+      await new Promise((r) => setTimeout(r, 200));
+      const after = alice.received.slice(before);
+      expect(after.filter((el) => el.getChild('subject') !== undefined), 'no subject again').to.deep.equal([]);
+      expect(after.filter((el) => el.getChild('delay', NS_DELAY) !== undefined), 'no history again').to.deep.equal([]);
+      // Whoever joins later sees the player as away.
+      const gil = await world.player('gil');
+      const stanzas = await joinWith(gil, room, 'Gil');
+      expect(stanzas.find(presenceFrom(`${room}/Annika`))?.getChildText('show')).to.equal('away');
+    });
+
+    it('refuses a subject change with forbidden: the subject is the world\'s (§8.1)', async function () {
+      alice.mark();
+      await alice.send(xml('message', { to: room, type: 'groupchat', id: 'subj' }, xml('subject', {}, 'Mine now')));
+      const refused = await alice.waitFor((el) => el.attrs.id === 'subj' && el.attrs.type === 'error');
+      expect(errorOf(refused)).to.equal('forbidden');
+    });
+
     it('replays its command log, nick changes included, to exactly the stored state', async function () {
       await world.service.rooms.get('realm')!.drain();
       const kernel = compileKernel();
