@@ -4,16 +4,16 @@
 // the caller gives; /etc/ejabberd is never read. The node uses no epmd: this machine's
 // epmd serves other Erlang nodes (RabbitMQ), which it must neither see nor disturb.
 // Debian's ejabberdctl runs only as root or as the 'ejabberd' user; specs run as root.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   allAccept, checkPort, findOnPath, freePort, isExecutable, isRunning, lastLines, readFrom, settlesWithin, sizeOf, sleep,
-  type PrivateXmppServer,
-} from './prosody.ts';
+  PrivateServerProcess, spawnServer, type LogOffsets, type PrivateServerOptions, type PrivateXmppServer,
+} from './private-server.ts';
 
 /** Bound on VM boot, Mnesia and both listeners after spawning (the first start also creates the schema). */
 export const STARTUP_MS_MAX = 30000;
@@ -47,20 +47,7 @@ const SAFE_DIR = /^[A-Za-z0-9._/+-]+$/;
 /** ejabberdctl's answer to `register` for an existing account. */
 const CONFLICT_MARK = 'already registered';
 
-export interface PrivateEjabberdOptions {
-  /** Private folder: config, spool, logs and cookie go here (created if missing). */
-  dir: string;
-  /** XEP-0114 component domain, e.g. 'game.localhost'. */
-  componentDomain: string;
-  componentSecret: string;
-  /** The virtual host users live on; default 'localhost'. */
-  host?: string;
-  /** Default: a free port on 127.0.0.1. */
-  c2sPort?: number;
-  /** Default: a free port on 127.0.0.1. */
-  componentPort?: number;
-  /** Log every stanza (ejabberd debug level) into logs/ejabberd.log; default false (info). */
-  verbose?: boolean;
+export interface PrivateEjabberdOptions extends PrivateServerOptions {
   /** More entries for `listen:`, as YAML list items (the README's snippet, in its spec). */
   extraListeners?: string;
 }
@@ -126,54 +113,33 @@ export async function startPrivateEjabberd(opts: PrivateEjabberdOptions): Promis
   return server;
 }
 
-class PrivateEjabberdServer implements PrivateXmppServer {
-  readonly host: string;
-  readonly c2sPort: number;
-  readonly componentPort: number;
-  readonly componentDomain: string;
-  readonly componentSecret: string;
-  readonly dir: string;
-  #wrapper: ChildProcess | null = null;
-  #stopping: Promise<void> | null = null;
-
+class PrivateEjabberdServer extends PrivateServerProcess {
   constructor(
     private readonly ctl: string,
     private readonly paths: Paths,
     private readonly settings: Settings,
   ) {
-    this.host = settings.host;
-    this.c2sPort = settings.c2sPort;
-    this.componentPort = settings.componentPort;
-    this.componentDomain = settings.componentDomain;
-    this.componentSecret = settings.componentSecret;
-    this.dir = paths.dir;
+    super('ejabberd', { ...settings, dir: paths.dir });
   }
 
-  async start(): Promise<void> {
-    if (this.#wrapper !== null && isRunning(this.#wrapper)) throw new Error('ejabberd is already running');
-    const offsets = { log: await sizeOf(this.paths.log), stdout: await sizeOf(this.paths.stdout) };
-    const wrapper = await spawnEjabberd(this.ctl, this.paths);
-    this.#wrapper = wrapper;
-    this.#stopping = null;
-    try {
-      await waitUntilReady(wrapper, this.settings, this.paths, offsets);
-    } catch (err) {
-      await terminate(wrapper);
-      const tail = await logTail(this.paths, offsets);
-      throw new Error(`private ejabberd did not start: ${(err as Error).message}\n${tail}`);
-    }
+  protected async logOffsets(): Promise<LogOffsets> {
+    return { log: await sizeOf(this.paths.log), stdout: await sizeOf(this.paths.stdout) };
   }
 
-  stop(): Promise<void> {
-    if (this.#wrapper === null) return Promise.resolve();
-    // Concurrent callers share one shutdown instead of signalling twice.
-    this.#stopping ??= terminate(this.#wrapper);
-    return this.#stopping;
+  protected spawnServer(): Promise<ChildProcess> {
+    return spawnEjabberd(this.ctl, this.paths);
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
+  protected waitUntilReady(wrapper: ChildProcess, offsets: LogOffsets): Promise<void> {
+    return waitUntilReady(wrapper, this.settings, this.paths, offsets);
+  }
+
+  protected terminate(wrapper: ChildProcess): Promise<void> {
+    return terminate(wrapper);
+  }
+
+  protected logTail(offsets: LogOffsets): Promise<string> {
+    return logTail(this.paths, offsets);
   }
 
   async registerUser(user: string, password: string): Promise<void> {
@@ -212,32 +178,10 @@ function ctlEnv(paths: Paths): NodeJS.ProcessEnv {
   return { ...process.env, HOME: paths.dir };
 }
 
-async function spawnEjabberd(ctl: string, paths: Paths): Promise<ChildProcess> {
-  // Output before the logger is up (bad config, VM boot failures) goes here.
-  const out = await open(paths.stdout, 'a');
-  try {
-    // -quiet: logs/ejabberd.log has everything; the console copy would only double it.
-    const wrapper = spawn(ctl, [...ctlArgs(paths), 'foreground-quiet'], {
-      cwd: paths.dir,
-      env: ctlEnv(paths),
-      stdio: ['ignore', out.fd, out.fd],
-    });
-    killOnNodeExit(wrapper);
-    return wrapper;
-  } finally {
-    await out.close();
-  }
-}
-
-/** An ejabberd outliving the test run would hold its ports and confuse the next run. */
-function killOnNodeExit(wrapper: ChildProcess): void {
-  const kill = (): void => {
-    if (isRunning(wrapper)) killTree(wrapper);
-  };
-  process.on('exit', kill);
-  wrapper.once('exit', () => process.removeListener('exit', kill));
-  // A failed spawn (ENOENT, EACCES) emits 'error' and maybe no 'exit'; without a listener it would crash Node.
-  wrapper.once('error', () => process.removeListener('exit', kill));
+function spawnEjabberd(ctl: string, paths: Paths): Promise<ChildProcess> {
+  // -quiet: logs/ejabberd.log has everything; the console copy would only double it. The output
+  // file gets what comes before the logger is up (bad config, VM boot failures).
+  return spawnServer(ctl, [...ctlArgs(paths), 'foreground-quiet'], { cwd: paths.dir, env: ctlEnv(paths) }, paths.stdout, killTree);
 }
 
 /**
@@ -285,13 +229,8 @@ function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
   }
 }
 
-interface Offsets {
-  readonly log: number;
-  readonly stdout: number;
-}
-
 /** Polls until ejabberd reports itself started with both listeners, and both ports accept TCP. */
-async function waitUntilReady(wrapper: ChildProcess, settings: Settings, paths: Paths, offsets: Offsets): Promise<void> {
+async function waitUntilReady(wrapper: ChildProcess, settings: Settings, paths: Paths, offsets: LogOffsets): Promise<void> {
   const marks = readinessMarks(settings);
   const ports = [settings.c2sPort, settings.componentPort];
   const deadline = Date.now() + STARTUP_MS_MAX;
@@ -470,7 +409,7 @@ function pathsIn(dir: string): Paths {
  * reports run to dozens of lines of Erlang terms, so the tail alone may miss their
  * first lines, which say what failed (e.g. "Failed to open socket ... in use").
  */
-async function logTail(paths: Paths, offsets: Offsets): Promise<string> {
+async function logTail(paths: Paths, offsets: LogOffsets): Promise<string> {
   const text = await readFrom(paths.log, offsets.log);
   const errors = text.split('\n').filter((line) => ERROR_LINE.test(line)).slice(0, ERROR_LINES_SHOWN).join('\n');
   const log = lastLines(text, LOG_TAIL_LINES);

@@ -8,7 +8,8 @@ import type { Config } from '../config/index.ts';
 import type { Clock } from '../negotiation/index.ts';
 import { startService } from '../service.ts';
 import { untilSignal } from '../cli/signals.ts';
-import { freePort, prosodyBinary, startPrivateProsody } from './prosody.ts';
+import { prosodyBinary, startPrivateProsody } from './prosody.ts';
+import { freePort } from './private-server.ts';
 
 export const DEMO_DIR = '.flux/demo';
 const PREFERRED_C2S_PORT = 5222;

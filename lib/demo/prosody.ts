@@ -1,12 +1,14 @@
 // A private, throwaway Prosody (0.12) for the demo command and end-to-end specs.
 // Everything it writes (config, data, logs, pidfile) stays in the folder the caller
 // gives; the system configuration in /etc/prosody is never read or touched.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import {
+  allAccept, checkPort, findOnPath, freePort, isExecutable, isRunning, lastLines, LOOPBACK, readFrom, settlesWithin, sizeOf, sleep,
+  PrivateServerProcess, spawnServer, type LogOffsets, type PrivateServerOptions, type PrivateXmppServer, type ServerAddress,
+} from './private-server.ts';
 
 /** Bound on waiting for both ports to accept connections after spawning. */
 export const STARTUP_MS_MAX = 15000;
@@ -17,26 +19,11 @@ export const PROSODYCTL_MS_MAX = 10000;
 const POLL_MS = 50;
 /** Largest client stanza Prosody passes on (its default is 256 KiB). */
 const C2S_STANZA_BYTES_MAX = 2 * 1024 * 1024;
-const PROBE_MS_MAX = 500;
 const LOG_TAIL_LINES = 40;
-const LOOPBACK = '127.0.0.1';
 /** Prosody 0.12 keeps running when a bind fails, so the log is the only place to see it. */
 const BIND_FAILURE_MARK = 'Failed to open server port';
 
-export interface PrivateProsodyOptions {
-  /** Private folder: config, data, logs and pidfile go here (created if missing). */
-  dir: string;
-  /** XEP-0114 component domain, e.g. 'game.localhost'. */
-  componentDomain: string;
-  componentSecret: string;
-  /** The virtual host users live on; default 'localhost'. */
-  host?: string;
-  /** Default: a free port on 127.0.0.1. */
-  c2sPort?: number;
-  /** Default: a free port on 127.0.0.1. */
-  componentPort?: number;
-  /** Log every stanza (Prosody debug level) into prosody.log; default false (info). */
-  verbose?: boolean;
+export interface PrivateProsodyOptions extends PrivateServerOptions {
   /** A second virtual host where anyone logs in with SASL ANONYMOUS (load generators). */
   anonymousHost?: string;
   /** More XEP-0114 components on the same component port (the bench's echo component). */
@@ -45,20 +32,6 @@ export interface PrivateProsodyOptions {
   extraConfig?: string;
 }
 
-export interface PrivateXmppServer {
-  readonly host: string;
-  readonly c2sPort: number;
-  readonly componentPort: number;
-  readonly componentDomain: string;
-  readonly componentSecret: string;
-  readonly dir: string;
-  /** Creates the account, or overwrites its password if it exists. */
-  registerUser(user: string, password: string): Promise<void>;
-  /** SIGTERM, wait for exit (SIGKILL after STOP_MS_MAX); idempotent. */
-  stop(): Promise<void>;
-  /** stop() then start again on the same ports and data. */
-  restart(): Promise<void>;
-}
 
 interface Paths {
   readonly config: string;
@@ -86,16 +59,6 @@ export function prosodyBinary(): string | null {
   return findOnPath('prosody');
 }
 
-/** Binds 127.0.0.1:0 and returns the port the kernel chose (free at that moment). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, LOOPBACK);
-  await once(server, 'listening');
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('freePort: no TCP address');
-  return address.port;
-}
 
 export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<PrivateXmppServer> {
   const binary = prosodyBinary();
@@ -119,60 +82,39 @@ export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<
   await mkdir(paths.data, { recursive: true });
   await mkdir(paths.certs, { recursive: true });
   await writeFile(paths.config, renderConfig(settings, paths));
-  const server = new PrivateProsodyServer(binary, ctl, dir, paths, settings);
+  const server = new PrivateProsodyServer(binary, ctl, paths, { ...settings, dir });
   await server.start();
   return server;
 }
 
-class PrivateProsodyServer implements PrivateXmppServer {
-  readonly host: string;
-  readonly c2sPort: number;
-  readonly componentPort: number;
-  readonly componentDomain: string;
-  readonly componentSecret: string;
-  #child: ChildProcess | null = null;
-  #stopping: Promise<void> | null = null;
-
+class PrivateProsodyServer extends PrivateServerProcess {
   constructor(
     private readonly binary: string,
     private readonly ctl: string,
-    readonly dir: string,
     private readonly paths: Paths,
-    settings: Settings,
+    address: ServerAddress,
   ) {
-    this.host = settings.host;
-    this.c2sPort = settings.c2sPort;
-    this.componentPort = settings.componentPort;
-    this.componentDomain = settings.componentDomain;
-    this.componentSecret = settings.componentSecret;
+    super('Prosody', address);
   }
 
-  async start(): Promise<void> {
-    if (this.#child !== null && isRunning(this.#child)) throw new Error('Prosody is already running');
-    const offsets = { log: await sizeOf(this.paths.log), stdout: await sizeOf(this.paths.stdout) };
-    const child = await spawnProsody(this.binary, this.paths);
-    this.#child = child;
-    this.#stopping = null;
-    try {
-      const ports = { c2s: this.c2sPort, component: this.componentPort };
-      await waitUntilListening(child, ports, this.paths, offsets);
-    } catch (err) {
-      await terminate(child);
-      const tail = await logTail(this.paths, offsets);
-      throw new Error(`private Prosody did not start: ${(err as Error).message}\n${tail}`);
-    }
+  protected async logOffsets(): Promise<LogOffsets> {
+    return { log: await sizeOf(this.paths.log), stdout: await sizeOf(this.paths.stdout) };
   }
 
-  stop(): Promise<void> {
-    if (this.#child === null) return Promise.resolve();
-    // Concurrent callers share one shutdown instead of signalling twice.
-    this.#stopping ??= terminate(this.#child);
-    return this.#stopping;
+  protected spawnServer(): Promise<ChildProcess> {
+    return spawnProsody(this.binary, this.paths);
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
+  protected waitUntilReady(child: ChildProcess, offsets: LogOffsets): Promise<void> {
+    return waitUntilListening(child, { c2s: this.c2sPort, component: this.componentPort }, this.paths, offsets);
+  }
+
+  protected terminate(child: ChildProcess): Promise<void> {
+    return terminate(child);
+  }
+
+  protected logTail(offsets: LogOffsets): Promise<string> {
+    return logTail(this.paths, offsets);
   }
 
   async registerUser(user: string, password: string): Promise<void> {
@@ -182,36 +124,12 @@ class PrivateProsodyServer implements PrivateXmppServer {
   }
 }
 
-async function spawnProsody(binary: string, paths: Paths): Promise<ChildProcess> {
-  // Output before logging is configured (config syntax errors, missing Lua modules) goes here.
-  const out = await open(paths.stdout, 'a');
-  try {
-    // -F instead of the config option: `daemonize` is deprecated in 0.12 and only warns.
-    const child = spawn(binary, ['--config', paths.config, '-F'], {
-      cwd: path.dirname(paths.config),
-      stdio: ['ignore', out.fd, out.fd],
-    });
-    killOnNodeExit(child);
-    return child;
-  } finally {
-    await out.close();
-  }
+function spawnProsody(binary: string, paths: Paths): Promise<ChildProcess> {
+  // -F instead of the config option: `daemonize` is deprecated in 0.12 and only warns.
+  // Its output file gets what Prosody says before logging is up (config syntax errors, missing Lua modules).
+  return spawnServer(binary, ['--config', paths.config, '-F'], { cwd: path.dirname(paths.config) }, paths.stdout);
 }
 
-/** A Prosody outliving the test run would hold its ports and confuse the next run. */
-function killOnNodeExit(child: ChildProcess): void {
-  const kill = (): void => {
-    if (isRunning(child)) child.kill('SIGKILL');
-  };
-  process.on('exit', kill);
-  child.once('exit', () => process.removeListener('exit', kill));
-  // A failed spawn (ENOENT, EACCES) emits 'error' and maybe no 'exit'; without a listener it would crash Node.
-  child.once('error', () => process.removeListener('exit', kill));
-}
-
-export function isRunning(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null && child.pid !== undefined;
-}
 
 async function terminate(child: ChildProcess): Promise<void> {
   if (!isRunning(child)) return;
@@ -222,22 +140,6 @@ async function terminate(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-interface Offsets {
-  readonly log: number;
-  readonly stdout: number;
-}
 
 interface Ports {
   readonly c2s: number;
@@ -246,7 +148,7 @@ interface Ports {
 
 /** Polls until both ports accept TCP; fails early if Prosody exits or reports a failed bind. */
 async function waitUntilListening(
-  child: ChildProcess, ports: Ports, paths: Paths, offsets: Offsets,
+  child: ChildProcess, ports: Ports, paths: Paths, offsets: LogOffsets,
 ): Promise<void> {
   const exit = exitDescription(child);
   const deadline = Date.now() + STARTUP_MS_MAX;
@@ -282,23 +184,7 @@ function exitDescription(child: ChildProcess): { value(): string | null } {
   return { value: () => description ?? late() };
 }
 
-export async function allAccept(ports: readonly number[]): Promise<boolean> {
-  const results = await Promise.all(ports.map(accepts));
-  return results.every(Boolean);
-}
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: LOOPBACK, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(PROBE_MS_MAX, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 function runProsodyctl(ctl: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -392,61 +278,21 @@ function pathsIn(dir: string): Paths {
   };
 }
 
-export function checkPort(port: number, name: string): number {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}: invalid port ${port}`);
-  return port;
-}
 
 /** Only what this start wrote: restart() appends to the same files. */
-async function logTail(paths: Paths, offsets: Offsets): Promise<string> {
+async function logTail(paths: Paths, offsets: LogOffsets): Promise<string> {
   const log = lastLines(await readFrom(paths.log, offsets.log), LOG_TAIL_LINES);
   const out = lastLines(await readFrom(paths.stdout, offsets.stdout), LOG_TAIL_LINES);
   return `--- ${paths.log} (tail) ---\n${log}\n--- ${paths.stdout} (tail) ---\n${out}`;
 }
 
-export function lastLines(text: string, count: number): string {
-  return text.trimEnd().split('\n').slice(-count).join('\n');
-}
 
-export async function readFrom(file: string, offset: number): Promise<string> {
-  try {
-    return (await readFile(file)).subarray(offset).toString('utf8');
-  } catch {
-    return '';
-  }
-}
 
-export async function sizeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch {
-    return 0;
-  }
-}
 
 function prosodyctlBinary(prosody: string): string | null {
   const sibling = path.join(path.dirname(prosody), 'prosodyctl');
   return isExecutable(sibling) ? sibling : findOnPath('prosodyctl');
 }
 
-export function findOnPath(name: string): string | null {
-  for (const folder of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (folder === '') continue;
-    const candidate = path.join(folder, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return null;
-}
 
-export function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import type { Component } from '@xmpp/component';
 import type { Element as ComponentElement } from '@xmpp/xml';
 import { ejabberdBinary, startPrivateEjabberd } from '../../lib/demo/ejabberd.ts';
-import type { PrivateXmppServer } from '../../lib/demo/prosody.ts';
+import type { PrivateXmppServer } from '../../lib/demo/private-server.ts';
 import { connectComponent } from '../../lib/xmpp/connection.ts';
 import { xml as stanza } from '../../lib/xmpp/stanzas.ts';
 import { bodyOf, connectPlayer, xml, type Player } from '../support/player.ts';

@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { prosodyBinary, startPrivateProsody, type PrivateXmppServer } from '../../lib/demo/prosody.ts';
+import { prosodyBinary, startPrivateProsody } from '../../lib/demo/prosody.ts';
+import { type PrivateXmppServer } from '../../lib/demo/private-server.ts';
 import { bodyOf, connectPlayer, xml, type Element, type Player } from '../support/player.ts';
 
 const COMPONENT_DOMAIN = 'game.localhost';

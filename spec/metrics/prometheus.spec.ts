@@ -2,7 +2,7 @@
 // GET /metrics on 127.0.0.1 in the Prometheus text format, and the counters move
 // as a game is played through Prosody.
 import { expect } from 'chai';
-import { freePort } from '../../lib/demo/prosody.ts';
+import { freePort } from '../../lib/demo/private-server.ts';
 import { bodyOf, type Element, type Player } from '../support/player.ts';
 import { createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 

@@ -8,7 +8,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, readDefaults, type Config } from '../../lib/config/index.ts';
 import { startService, type Service } from '../../lib/service.ts';
-import { startPrivateProsody, prosodyBinary, type PrivateXmppServer } from '../../lib/demo/prosody.ts';
+import { startPrivateProsody, prosodyBinary } from '../../lib/demo/prosody.ts';
+import { type PrivateXmppServer } from '../../lib/demo/private-server.ts';
 import { ejabberdBinary, startPrivateEjabberd } from '../../lib/demo/ejabberd.ts';
 import { connectPlayer, type Player } from './player.ts';
 

@@ -7,7 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../lib/demo/prosody.ts';
+import { freePort } from '../../lib/demo/private-server.ts';
 
 const run = promisify(execFile);
 /** Bound on initdb, start, stop. */

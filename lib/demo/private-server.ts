@@ -1,0 +1,226 @@
+// What the private XMPP servers of the demo, the specs and the bench share: the
+// interface both give (Prosody in ./prosody.ts, ejabberd in ./ejabberd.ts) and the
+// small process, port and log helpers both start and watch their server with.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+
+export const LOOPBACK = '127.0.0.1';
+/** Bound on one TCP probe of a port. */
+const PROBE_MS_MAX = 500;
+
+/** What every private server is asked for; each server adds its own options. */
+export interface PrivateServerOptions {
+  /** Private folder: config, data and logs go here (created if missing). */
+  dir: string;
+  /** XEP-0114 component domain, e.g. 'game.localhost'. */
+  componentDomain: string;
+  componentSecret: string;
+  /** The virtual host users live on; default 'localhost'. */
+  host?: string;
+  /** Default: a free port on 127.0.0.1. */
+  c2sPort?: number;
+  /** Default: a free port on 127.0.0.1. */
+  componentPort?: number;
+  /** Log every stanza (the server's debug level); default false (info). */
+  verbose?: boolean;
+}
+
+export interface PrivateXmppServer extends ServerAddress {
+  /** Creates the account, or overwrites its password if it exists. */
+  registerUser(user: string, password: string): Promise<void>;
+  /** SIGTERM, wait for exit (SIGKILL after STOP_MS_MAX); idempotent. */
+  stop(): Promise<void>;
+  /** stop() then start again on the same ports and data. */
+  restart(): Promise<void>;
+}
+
+/** Where a server run's output starts in its log files: restart() appends to the same files. */
+export interface LogOffsets {
+  readonly log: number;
+  readonly stdout: number;
+}
+
+/** What a server is reached at, fixed for its life (restart keeps it). */
+export interface ServerAddress {
+  readonly host: string;
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+  readonly dir: string;
+}
+
+/**
+ * The lifecycle both private servers share: one process at a time; start() waits
+ * until it is ready or fails with what its log said; concurrent stop() calls share
+ * one shutdown; restart() keeps ports and data. Each server says how to spawn, wait,
+ * terminate and read its log.
+ */
+export abstract class PrivateServerProcess implements PrivateXmppServer {
+  readonly host: string;
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+  readonly dir: string;
+  #process: ChildProcess | null = null;
+  #stopping: Promise<void> | null = null;
+
+  constructor(private readonly name: string, address: ServerAddress) {
+    ({ host: this.host, c2sPort: this.c2sPort, componentPort: this.componentPort, componentDomain: this.componentDomain,
+      componentSecret: this.componentSecret, dir: this.dir } = address);
+  }
+
+  abstract registerUser(user: string, password: string): Promise<void>;
+  protected abstract logOffsets(): Promise<LogOffsets>;
+  protected abstract spawnServer(): Promise<ChildProcess>;
+  protected abstract waitUntilReady(child: ChildProcess, offsets: LogOffsets): Promise<void>;
+  protected abstract terminate(child: ChildProcess): Promise<void>;
+  /** What this run wrote to the log, for an error message. */
+  protected abstract logTail(offsets: LogOffsets): Promise<string>;
+
+  async start(): Promise<void> {
+    if (this.#process !== null && isRunning(this.#process)) throw new Error(`${this.name} is already running`);
+    const offsets = await this.logOffsets();
+    const child = await this.spawnServer();
+    this.#process = child;
+    this.#stopping = null;
+    try {
+      await this.waitUntilReady(child, offsets);
+    } catch (err) {
+      await this.terminate(child);
+      throw new Error(`private ${this.name} did not start: ${(err as Error).message}\n${await this.logTail(offsets)}`);
+    }
+  }
+
+  stop(): Promise<void> {
+    if (this.#process === null) return Promise.resolve();
+    // Concurrent callers share one shutdown instead of signalling twice.
+    this.#stopping ??= this.terminate(this.#process);
+    return this.#stopping;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+}
+
+/**
+ * Spawns a server in the foreground, its stdout and stderr appended to `outputFile`
+ * (what it says before its own logging is up), killed with `kill` if Node exits
+ * first: a server outliving the test run would hold its ports and confuse the next.
+ */
+export async function spawnServer(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv },
+  outputFile: string, kill: (child: ChildProcess) => void = (child) => child.kill('SIGKILL')): Promise<ChildProcess> {
+  const out = await open(outputFile, 'a');
+  try {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', out.fd, out.fd] });
+    const onExit = (): void => {
+      if (isRunning(child)) kill(child);
+    };
+    process.on('exit', onExit);
+    child.once('exit', () => process.removeListener('exit', onExit));
+    // A failed spawn (ENOENT, EACCES) emits 'error' and maybe no 'exit'; without a listener it would crash Node.
+    child.once('error', () => process.removeListener('exit', onExit));
+    return child;
+  } finally {
+    await out.close();
+  }
+}
+
+/** Binds 127.0.0.1:0 and returns the port the kernel chose (free at that moment). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, LOOPBACK);
+  await once(server, 'listening');
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('freePort: no TCP address');
+  return address.port;
+}
+
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null && child.pid !== undefined;
+}
+
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function allAccept(ports: readonly number[]): Promise<boolean> {
+  const results = await Promise.all(ports.map(accepts));
+  return results.every(Boolean);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: LOOPBACK, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(PROBE_MS_MAX, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export function checkPort(port: number, name: string): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}: invalid port ${port}`);
+  return port;
+}
+
+export function lastLines(text: string, count: number): string {
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}
+
+export async function readFrom(file: string, offset: number): Promise<string> {
+  try {
+    return (await readFile(file)).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+export async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+export function findOnPath(name: string): string | null {
+  for (const folder of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (folder === '') continue;
+    const candidate = path.join(folder, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+export function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
