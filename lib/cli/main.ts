@@ -7,7 +7,7 @@ import { ConfigError, WorldError } from '../errors.ts';
 import { loadConfig, requireSecret, type Config } from '../config/index.ts';
 import { createLogger } from '../log/index.ts';
 import { prepareDatabase, startService } from '../service.ts';
-import { runDemo } from '../demo/index.ts';
+import { DEMO_SERVERS, runDemo, type DemoServerKind } from '../demo/index.ts';
 import { untilSignal } from './signals.ts';
 import { openDb, migrate } from '../db/index.ts';
 import { exportWorld, installWorld, readWorldFile, worldToYaml } from '../world/index.ts';
@@ -19,7 +19,9 @@ import { BATCH_COMMANDS_MAX } from '../constants.ts';
 const USAGE = `usage: flux <command>
   serve     run the component (config from config/default.json and the environment)
   migrate   apply database migrations and install new worlds, then exit
-  demo      start a private Prosody, the component and an embedded database, and print how to connect
+  demo [--server prosody|ejabberd]
+            start a private XMPP server (Prosody unless asked), the component and an embedded database,
+            and print how to connect
   world import <file>         check a world file and install it as a new room (nothing is written if it has an error)
   world export <room> <file>  write a room's world definition as YAML (import gives the same world back)
   replay <room>               replay the room's command log from its initial world and compare with the stored state
@@ -58,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
     await db.close();
     return 0;
   }
-  if (command === 'demo') return runDemo(config, log, realClock);
+  if (command === 'demo') return demo(argv.slice(1), config, log);
   if (command === 'world') return world(argv.slice(1), config, log);
   if (command === 'replay') return replay(argv[1], config, log);
   const service = await startService({ config, log, clock: realClock });
@@ -69,6 +71,15 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The configured database, migrated; unlike serve, no world is installed. */
+async function demo(args: string[], config: Config, log: Logger): Promise<number> {
+  const [flag, kind = 'prosody'] = args;
+  if ((flag !== undefined && flag !== '--server') || !Object.hasOwn(DEMO_SERVERS, kind)) {
+    process.stderr.write(`flux demo: the server is one of ${Object.keys(DEMO_SERVERS).join(', ')} (--server NAME)\n`);
+    return 2;
+  }
+  return runDemo(config, log, realClock, kind as DemoServerKind);
+}
+
 async function openDatabase(config: Config, log: Logger) {
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
   await migrate(db);

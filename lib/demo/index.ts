@@ -1,5 +1,6 @@
-// `flux demo` / `make run`: a private Prosody, the component on the embedded
-// database (or DATABASE_URL), two demo accounts, and how to connect.
+// `flux demo` / `make run`: a private Prosody (or, with --server ejabberd, a private
+// ejabberd), the component on the embedded database (or DATABASE_URL), two demo
+// accounts, and how to connect.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -9,19 +10,34 @@ import type { Clock } from '../negotiation/index.ts';
 import { startService } from '../service.ts';
 import { untilSignal } from '../cli/signals.ts';
 import { prosodyBinary, startPrivateProsody } from './prosody.ts';
-import { freePort } from './private-server.ts';
+import { ejabberdBinary, startPrivateEjabberd } from './ejabberd.ts';
+import { freePort, type PrivateServerOptions, type PrivateXmppServer } from './private-server.ts';
+
+/** The XMPP servers the demo can start, each from its Debian package. */
+export const DEMO_SERVERS = {
+  prosody: { name: 'Prosody', package: 'prosody', installed: prosodyBinary, start: startPrivateProsody },
+  ejabberd: { name: 'ejabberd', package: 'ejabberd', installed: ejabberdBinary, start: startPrivateEjabberd },
+} as const satisfies Record<string, DemoServer>;
+export type DemoServerKind = keyof typeof DEMO_SERVERS;
+
+interface DemoServer {
+  readonly name: string;
+  readonly package: string;
+  installed(): string | null;
+  start(options: PrivateServerOptions): Promise<PrivateXmppServer>;
+}
 
 export const DEMO_DIR = '.flux/demo';
 const PREFERRED_C2S_PORT = 5222;
 export const DEMO_ACCOUNTS = ['alice', 'bob'] as const;
 
-export async function runDemo(config: Config, log: Logger, clock: Clock): Promise<number> {
-  if (!ensureProsody()) return 1;
+export async function runDemo(config: Config, log: Logger, clock: Clock, kind: DemoServerKind = 'prosody'): Promise<number> {
+  const server = DEMO_SERVERS[kind];
+  if (!ensureInstalled(server)) return 1;
   const secret = randomBytes(18).toString('base64url');
   const c2sPort = (await portFree(PREFERRED_C2S_PORT)) ? PREFERRED_C2S_PORT : await freePort();
-  const prosody = await startPrivateProsody({
-    dir: path.resolve(config.dataDir, '..', DEMO_DIR), componentDomain: config.xmppDomain, componentSecret: secret, c2sPort,
-  });
+  const dir = path.resolve(config.dataDir, '..', kind === 'prosody' ? DEMO_DIR : `${DEMO_DIR}-${kind}`);
+  const prosody = await server.start({ dir, componentDomain: config.xmppDomain, componentSecret: secret, c2sPort });
   const passwords = Object.fromEntries(DEMO_ACCOUNTS.map((user) => [user, randomBytes(6).toString('hex')]));
   for (const user of DEMO_ACCOUNTS) await prosody.registerUser(user, passwords[user]!);
   const service = await startService({
@@ -58,15 +74,15 @@ Ctrl-C stops the world and the private server.
 `;
 }
 
-/** Installs Prosody from Debian's package when we are root; otherwise says how. */
-function ensureProsody(): boolean {
-  if (prosodyBinary()) return true;
+/** Installs the server from Debian's package when we are root; otherwise says how. */
+function ensureInstalled(server: DemoServer): boolean {
+  if (server.installed()) return true;
   if (process.getuid?.() === 0) {
-    process.stdout.write('Installing Prosody (Debian package)...\n');
-    execFileSync('apt-get', ['install', '-y', 'prosody'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    return prosodyBinary() !== null;
+    process.stdout.write(`Installing ${server.name} (Debian package)...\n`);
+    execFileSync('apt-get', ['install', '-y', server.package], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return server.installed() !== null;
   }
-  process.stderr.write('flux demo needs Prosody: sudo apt-get install -y prosody\n');
+  process.stderr.write(`flux demo needs ${server.name}: sudo apt-get install -y ${server.package}\n`);
   return false;
 }
 
