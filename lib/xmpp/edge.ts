@@ -128,6 +128,8 @@ export class XmppEdge implements Directory {
   /** A stanza cut at the gate (STANZA_BYTES_MAX): its sender hears why; nothing in it was read. */
   private oversized(el: Element, bytes: number): void {
     this.options.log.warn({ from: el.attrs.from, to: el.attrs.to, name: el.name, bytes }, 'stanza over the size limit refused');
+    const room = String(el.attrs.to ?? '').split('@')[0]!; // the start tag may be cut too: no JID parsing
+    (this.options.telemetry ?? noTelemetry).commandRefused(this.mucs.has(room) ? room : '', 'stanza-too-large');
     if (el.attrs.type === 'error' || !el.attrs.from || !el.attrs.to || !['message', 'presence', 'iq'].includes(el.name)) return;
     el.children = [];
     this.send(errorReply(el, 'policy-violation', 'modify', `That stanza is too large (over ${STANZA_BYTES_MAX} bytes); nothing in it was read.`));
