@@ -14,6 +14,7 @@ import { benchFragments, printFragments } from './fragments.ts';
 import { benchMemory, printMemory } from './memory.ts';
 import { benchProsody, printProsody } from './prosody.ts';
 import { renderCharts } from './charts.ts';
+import { benchStanzaGate, printStanzaGate } from './stanza-gate.ts';
 
 const started = Date.now();
 process.stdout.write('engines...\n');
@@ -24,6 +25,9 @@ const fragments = benchFragments();
 printFragments(fragments);
 const memory = benchMemory((await starterRoom()).world);
 printMemory(memory);
+process.stdout.write('\nstanza gate...\n');
+const gate = benchStanzaGate();
+printStanzaGate(gate);
 const pipeline = [];
 const writePath = [];
 const parallel = [];
@@ -56,6 +60,7 @@ const results = {
   },
   fragment_ms: fragments,
   memory: { bytes_per_character: memory.bytesPerCharacter, ...memory },
+  stanza_gate: gate,
   stages_ms: Object.fromEntries(pipeline.map((p) => [p.database, p.stagesMs])),
   e2e_pg_cps: parallel.find((p) => p.database === 'postgresql')?.commandsPerS ?? null,
   e2e_embedded_cps: parallel.find((p) => p.database === 'embedded')?.commandsPerS ?? null,

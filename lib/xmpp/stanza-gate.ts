@@ -58,7 +58,9 @@ export class StanzaGate {
   private endTag = false;
   private quote = 0;
   private bang = '';
-  private last = [0, 0];
+  /** The two bytes before the current one (the ends of "]]>", "-->", "?>" and "/>"). */
+  private before = 0;
+  private beforeThat = 0;
   private stanzaBytes = -1; // -1: between stanzas
   private dropping = false;
   /** The most bytes of one stanza the parser was ever given (the bound the spec checks). */
@@ -69,6 +71,8 @@ export class StanzaGate {
   write(data: Buffer): void {
     let from = 0;
     for (let i = 0; i < data.length; i++) {
+      i = this.skipPlain(data, i);
+      if (i >= data.length) break;
       const c = data[i]!;
       if (this.stanzaBytes < 0 && this.depth === STANZA_DEPTH - 1 && this.state === TEXT && c === LT) this.stanzaBytes = 0;
       if (this.stanzaBytes >= 0) {
@@ -91,14 +95,36 @@ export class StanzaGate {
     if (!this.dropping) this.send(data.subarray(from));
   }
 
+  /**
+   * Text and attribute values hold no markup until their end byte: jump there (as
+   * ltx does) and count what was jumped, unless the limit falls inside the jump,
+   * where the byte-by-byte path finds the exact cut.
+   */
+  private skipPlain(data: Buffer, i: number): number {
+    const end = this.state === TEXT ? LT : this.state === ATTR_VALUE ? this.quote : -1;
+    if (end < 0) return i;
+    let stop = data.indexOf(end, i);
+    if (stop < 0) stop = data.length;
+    const span = stop - i;
+    if (span < 2) return i;
+    if (this.stanzaBytes >= 0) {
+      if (!this.dropping && this.stanzaBytes + span > this.bytesMax) return i;
+      this.stanzaBytes += span;
+    }
+    this.before = data[stop - 1]!;
+    this.beforeThat = data[stop - 2]!;
+    return stop;
+  }
+
   private send(bytes: Buffer): void {
     if (bytes.length > 0) this.sink.forward(bytes);
   }
 
   /** Advances one byte; true when it ended a stanza. */
   private step(c: number): boolean {
-    const [before, beforeThat] = this.last;
-    this.last = [c, before!];
+    const { before, beforeThat } = this;
+    this.beforeThat = before;
+    this.before = c;
     switch (this.state) {
       case TEXT:
         if (c === LT) {
