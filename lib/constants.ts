@@ -42,6 +42,9 @@ export const LOAD_CONNECT_MS_MAX = 30000;
  * slow server cannot make Flux buffer without bound.
  */
 export const OUTGOING_BYTES_MAX = 16 * 1024 * 1024;
+/** Reconnecting to the XMPP server: the first pause, and the longest (doubling between, with jitter). */
+export const RECONNECT_DELAY_MS_MIN = 500;
+export const RECONNECT_DELAY_MS_MAX = 30000;
 /** Rooms served by one instance. */
 export const ROOMS_MAX = 1024;
 /** Join history (XEP-0045 §7.2.15): public lines kept per location, and how many a join gets unless it asks. */

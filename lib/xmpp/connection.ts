@@ -5,11 +5,19 @@
 // - xmpp.js would hold a stanza of any size. A StanzaGate per socket cuts one
 //   that passes `stanzaBytesMax`; its cut-off start comes out as an 'oversized'
 //   event instead of a stanza, so the edge can refuse it.
+// And one change of policy: xmpp.js reconnects after a fixed second; here the
+// pause doubles with each failed attempt, with jitter (Backoff).
 import { StringDecoder } from 'node:string_decoder';
 import { component, type Component } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
 import { StanzaGate } from './stanza-gate.ts';
+import { Backoff } from './backoff.ts';
 import { STANZA_BYTES_MAX } from '../constants.ts';
+
+interface ReconnectInternals {
+  delay: number;
+  scheduleReconnect(): void;
+}
 
 interface ConnectionInternals {
   _onData(data: Buffer): void;
@@ -53,6 +61,14 @@ export function connectComponent(options: ComponentOptions): Component {
     attach(socket);
   };
   internals._onData = (data: Buffer) => current.write(data);
+  const backoff = new Backoff();
+  const reconnect = xmpp.reconnect as unknown as ReconnectInternals;
+  const schedule = reconnect.scheduleReconnect.bind(reconnect);
+  reconnect.scheduleReconnect = () => {
+    reconnect.delay = backoff.next();
+    schedule();
+  };
+  xmpp.on('online', () => backoff.reset());
   const onElement = internals._onElement.bind(xmpp);
   internals._onElement = (element: Element) => {
     if (cutBytes === 0) return onElement(element);

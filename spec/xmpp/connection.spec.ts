@@ -54,7 +54,11 @@ class FakeComponentServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** When set, every new connection is handed here instead (a server that keeps hanging up). */
+  hangUp: ((socket: net.Socket) => void) | null = null;
+
   private accept(socket: net.Socket): void {
+    if (this.hangUp) return this.hangUp(socket);
     this.connections++;
     this.sockets.add(socket);
     socket.setNoDelay(true);
@@ -227,6 +231,29 @@ describe('xmpp connectComponent (UTF-8 split across TCP reads)', function () {
     await server.writeSplit(server.latest(), next, next.indexOf(Buffer.from('世')) + 1);
     expect((await waitForStanza(c, 'after')).getChildText('body')).to.equal(BODY);
     expect(c.stanzas.find((el) => el.attrs.id === 'torn')).to.equal(undefined);
+  });
+
+  it('backs off while the server keeps hanging up: each pause longer than the one before', async function () {
+    this.timeout(20000);
+    const c = repaired!;
+    const attempts: number[] = [];
+    const hangUp = (socket: net.Socket) => {
+      attempts.push(Date.now());
+      socket.destroy();
+    };
+    server.hangUp = hangUp;
+    server.latest().destroy();
+    const deadline = Date.now() + 15000;
+    while (attempts.length < 4 && Date.now() < deadline) await sleep(20);
+    server.hangUp = null;
+    expect(attempts.length, 'reconnection attempts').to.be.at.least(4);
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+    // Jittered doubling from 500 ms: 1st gap 500-1000 ms, 2nd 1000-2000 ms, 3rd 2000-4000 ms.
+    expect(gaps[0]).to.be.within(400, 1200);
+    expect(gaps[1]).to.be.within(900, 2200);
+    expect(gaps[2]).to.be.within(1900, 4300);
+    while (c.xmpp.status !== 'online' && Date.now() < deadline + 5000) await sleep(20);
+    expect(c.xmpp.status).to.equal('online');
   });
 
   it('(control) plain component() from @xmpp/component turns the same split into U+FFFD', async function () {
