@@ -113,7 +113,8 @@ export class MucRoom {
   private changeNick(stanza: Element, occupant: Occupant, nick: string): void {
     const refuse = (condition: string, type: string, text: string) => this.deps.send(joinError(stanza, condition, type, text));
     if (this.pendingNickOf(occupant) !== undefined) return refuse('not-acceptable', 'wait', 'Your last nick change is still being saved; try again in a moment.');
-    // As Prosody's mod_muc: one nick for all of an occupant's sessions, so one client cannot rename the others.
+    // Prosody's mod_muc would split this session off as a new occupant; here a nick is a character,
+    // which cannot stand in two places, so one client cannot take it away from the others.
     if (occupant.sessions.size > 1) return refuse('not-acceptable', 'cancel', 'Change your nick from one client only: leave the world from your other clients first.');
     // §7.6.2: the new nick is someone else's (a player, an NPC, or another character of yours).
     if (this.occupants.byNickname(nick) || this.renaming.has(nick) || this.room.character(nick)) {

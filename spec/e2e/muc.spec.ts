@@ -166,7 +166,7 @@ for (const server of SERVER_KINDS) describe(`XEP-0045 through ${SERVER_NAMES[ser
       await first.waitFor((el) => bodyOf(el) === 'from the laptop');
       await second.waitFor((el) => bodyOf(el) === 'from the laptop');
       expect(alice.received.slice(aliceSaw).some(presenceFrom(`${room}/Ben`)), 'no second presence for the same occupant').to.equal(false);
-      // One client cannot rename the others (as Prosody's mod_muc).
+      // One client cannot rename the character the other clients play.
       await second.send(xml('presence', { to: `${room}/Benedict` }));
       const refused = await second.waitFor((el) => el.name === 'presence' && el.attrs.type === 'error');
       expect(errorOf(refused)).to.equal('not-acceptable');
