@@ -132,6 +132,15 @@ export class MucRoom {
     return undefined;
   }
 
+  /**
+   * The name a command acts under. A rename queued before it is in the same batch or
+   * an earlier one, so by the time the command is encoded the character has (or is
+   * getting, within the batch) the new name.
+   */
+  private actingNick(occupant: Occupant): string {
+    return this.pendingNickOf(occupant) ?? occupant.nick;
+  }
+
   /** After COMMIT of a nick change: 303 from the old nick, then presence from the new one, to everyone (§7.6.3). */
   private renamed(oldNick: string, nick: string): void {
     const occupant = this.renaming.get(nick);
@@ -194,9 +203,9 @@ export class MucRoom {
       this.toOccupant(other, (to) => occupantPresence(this.occupantJid(occupant.nick), to, { codes, unavailable: true }));
     }
     // A nick change still on its way: the character leaves under the name it is about to have.
-    const pending = this.pendingNickOf(occupant);
-    if (pending !== undefined) this.renaming.delete(pending);
-    this.room.submit({ command: { kind: 'leave', nick: pending ?? occupant.nick } });
+    const nick = this.actingNick(occupant);
+    if (nick !== occupant.nick) this.renaming.delete(nick);
+    this.room.submit({ command: { kind: 'leave', nick } });
   }
 
   /** A groupchat message: a command for the room's next batch, or a reply saying why not. */
@@ -215,7 +224,7 @@ export class MucRoom {
     const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
     if (!this.admit(occupant, body, reply)) return;
     const reflects = reflectionOf(stanza);
-    const parsed = parseBody(body, occupant.nick);
+    const parsed = parseBody(body, this.actingNick(occupant));
     if (parsed.ok && (parsed.command.kind === 'say' || parsed.command.kind === 'emote')) {
       // The say or emote effect is the echo (it carries the stanza id); it is sent after COMMIT.
       return this.submit({ command: parsed.command, origin: { from, reflects } }, reply);
@@ -242,7 +251,7 @@ export class MucRoom {
     if (!this.occupants.byNickname(toNick)) return this.deps.send(errorReply(stanza, 'item-not-found', 'cancel', `Nobody called ${toNick} is in this world.`));
     const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
     if (!this.admit(occupant, body, reply) || body.trim() === '') return;
-    this.submit({ command: { kind: 'whisper', nick: occupant.nick, whom: toNick, text: body.trim() }, origin: { from, private: true } }, reply);
+    this.submit({ command: { kind: 'whisper', nick: this.actingNick(occupant), whom: toNick, text: body.trim() }, origin: { from, private: true } }, reply);
   }
 
   /** The checks every command passes before parsing: open room, size, rate. A refusal is replied to and counted. */

@@ -204,12 +204,21 @@ for (const server of SERVER_KINDS) describe(`XEP-0045 through ${SERVER_NAMES[ser
       expect(errorOf(refused)).to.equal('forbidden');
     });
 
+    it('acts on a command typed right after a nick change, before the change is saved', async function () {
+      alice.mark();
+      await alice.send(xml('presence', { to: `${room}/Anya` }));
+      alice.say(room, 'inventory');
+      const answer = await alice.waitFor((el) => el.attrs.from === room && /^You are carrying/.test(bodyOf(el) ?? ''));
+      expect(bodyOf(answer)).to.match(/Health: \d+\/\d+\.$/);
+      await alice.waitFor(presenceFrom(`${room}/Anya`));
+    });
+
     it('replays its command log, nick changes included, to exactly the stored state', async function () {
       await world.service.rooms.get('realm')!.drain();
       const kernel = compileKernel();
       const r = (await replayRoom(world.service.db, 'realm', (map) => KernelEngine.wasm(kernel, map, 4096), pino({ level: 'silent' })))!;
       expect(r.divergence).to.equal(null);
-      expect(r.replayed.characters.map((c) => c.nick)).to.include.members(['Annika', 'Ann', 'Ben']);
+      expect(r.replayed.characters.map((c) => c.nick)).to.include.members(['Anya', 'Ann', 'Ben']);
     });
   });
 
