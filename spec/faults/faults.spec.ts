@@ -17,7 +17,7 @@ import { ROOT_DIR } from '../../lib/config/index.ts';
 import { startPrivateProsody } from '../../lib/demo/prosody.ts';
 import { type PrivateXmppServer } from '../../lib/demo/private-server.ts';
 import { connectPlayer } from '../support/player.ts';
-import { COMPONENT_DOMAIN, createTestDatabase, databaseKinds, startWorld, type TestDatabase, type World } from '../support/flux.ts';
+import { COMPONENT_DOMAIN, createTestDatabase, databaseKinds, SERVER_NAMES, serverVariants, startWorld, type ServerKind, type TestDatabase, type World } from '../support/flux.ts';
 import { audit, ScriptedLoad } from '../support/load.ts';
 import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../support/postgres.ts';
 import { until } from '../support/until.ts';
@@ -38,11 +38,11 @@ function worldLoad(world: World): ScriptedLoad {
 }
 
 /** For the enclosing suite: a world on a fresh database and its scripted load, torn down afterwards. */
-function loadedWorld(kind: 'embedded' | 'postgresql'): { db: TestDatabase; world: World; load: ScriptedLoad } {
+function loadedWorld(kind: 'embedded' | 'postgresql', server: ServerKind = 'prosody'): { db: TestDatabase; world: World; load: ScriptedLoad } {
   const suite = {} as { db: TestDatabase; world: World; load: ScriptedLoad };
   before(async function () {
     suite.db = await createTestDatabase(kind);
-    suite.world = await startWorld(suite.db);
+    suite.world = await startWorld(suite.db, {}, server);
     suite.load = worldLoad(suite.world);
   });
   after(async function () {
@@ -183,9 +183,9 @@ const onPostgres = databaseKinds().includes('postgresql');
   });
 });
 
-for (const kind of databaseKinds()) {
-  describe(`faults: the XMPP server restarts mid-game (${kind} database)`, function () {
-    const suite = loadedWorld(kind);
+for (const { db: kind, server } of serverVariants()) {
+  describe(`faults: the XMPP server (${SERVER_NAMES[server]}) restarts mid-game (${kind} database)`, function () {
+    const suite = loadedWorld(kind, server);
 
     it('loses nothing and shows nothing that did not commit, across two restarts', async function () {
       const { world, load } = suite;
@@ -200,7 +200,7 @@ for (const kind of databaseKinds()) {
       }
       await sleep(1000);
       await settle(load);
-      const result = await audit(world.service.db, load, faults, `XMPP restart, ${kind}`);
+      const result = await audit(world.service.db, load, faults, `${SERVER_NAMES[server]} restart, ${kind}`);
       expect(result.tokensCommitted).to.be.above(30);
     });
   });
