@@ -75,7 +75,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   /** Serves every room whose lock is free; rooms another instance holds are tried again later. */
   let warnedFull = false;
   const claim = async () => {
-    for (const { id } of await listRooms(db)) {
+    const all = await listRooms(db);
+    edge.knownRooms = new Set(all.map((r) => r.id));
+    for (const { id } of all) {
       if (rooms.has(id)) continue;
       // An instance serves at most ROOMS_MAX rooms; the others stay free for other instances.
       if (rooms.size >= ROOMS_MAX) {

@@ -30,6 +30,8 @@ export class XmppEdge implements Directory {
   readonly domain: string;
   private readonly xmpp: Component;
   private readonly mucs = new Map<string, MucRoom>();
+  /** Every room in the database, served here or not (another instance's, or past ROOMS_MAX). */
+  knownRooms: ReadonlySet<string> = new Set();
 
   constructor(private readonly options: EdgeOptions) {
     this.domain = options.domain;
@@ -114,6 +116,9 @@ export class XmppEdge implements Directory {
       if (!el.attrs.from) return;
       if (to.local === '') return this.serviceMessage(el);
       const muc = this.mucs.get(to.local);
+      if (!muc && this.knownRooms.has(to.local)) {
+        return this.send(errorReply(el, 'service-unavailable', 'wait', `The world ${to.local} is not served here right now; try again in a moment.`));
+      }
       if (!muc) {
         return this.send(errorReply(el, 'item-not-found', 'cancel', `There is no world called ${to.local} here; send "rooms" to ${this.domain} for the list.`));
       }
