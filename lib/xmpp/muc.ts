@@ -101,6 +101,8 @@ export class MucRoom {
 
   /** §7.7: a joined player's presence update (away, back, a status text) goes to everyone, the player too (110). */
   private availabilityChanged(occupant: Occupant, stanza: Element): void {
+    // Each update is copied to every occupant: it spends a token like a command, or a flood of them would be amplified.
+    if (!this.bucket(occupant.nick).take()) return this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
     occupant.availability = availabilityOf(stanza, STATUS_CHARS_MAX);
     for (const other of this.occupants.all()) this.toOccupant(other, (to) => this.available(occupant, to, other === occupant ? [STATUS_SELF] : []));
   }
@@ -113,6 +115,10 @@ export class MucRoom {
   private changeNick(stanza: Element, occupant: Occupant, nick: string): void {
     const refuse = (condition: string, type: string, text: string) => this.deps.send(joinError(stanza, condition, type, text));
     if (this.pendingNickOf(occupant) !== undefined) return refuse('not-acceptable', 'wait', 'Your last nick change is still being saved; try again in a moment.');
+    if (!this.bucket(occupant.nick).take()) {
+      this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
+      return refuse('resource-constraint', 'wait', `Slow down: at most ${this.deps.limits.commandsPerS} commands a second.`);
+    }
     // Prosody's mod_muc would split this session off as a new occupant; here a nick is a character,
     // which cannot stand in two places, so one client cannot take it away from the others.
     if (occupant.sessions.size > 1) return refuse('not-acceptable', 'cancel', 'Change your nick from one client only: leave the world from your other clients first.');

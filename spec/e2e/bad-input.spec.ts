@@ -133,6 +133,17 @@ for (const { db: kind, server } of serverVariants()) {
       await gus.send(xml('presence', { to: `${world.roomJid}/Gus`, type: 'unavailable' }));
     });
 
+    it('passes a flood of presence updates on no faster than commands: each would be copied to everyone', async function () {
+      const hal = await world.player('hal');
+      await hal.join(world.roomJid, 'Hal');
+      const seenBefore = hal.received.length;
+      for (let i = 0; i < 100; i++) await dave.send(xml('presence', { to: `${world.roomJid}/Dave` }, xml('status', {}, `status ${i}`)));
+      await new Promise((r) => setTimeout(r, 1000));
+      const copies = hal.received.slice(seenBefore).filter((el) => el.name === 'presence' && el.attrs.from === `${world.roomJid}/Dave`);
+      expect(copies.length).to.be.within(1, 35); // the bucket: a burst of 20, then 5 a second
+      await hal.send(xml('presence', { to: `${world.roomJid}/Hal`, type: 'unavailable' }));
+    });
+
     it('answers ping (XEP-0199), version (XEP-0092), self-ping (XEP-0410) and unknown disco nodes (XEP-0030) as the XEPs say', async function () {
       const ping = xml('ping', { xmlns: 'urn:xmpp:ping' });
       expect((await erin.iq(COMPONENT_DOMAIN, 'get', ping)).attrs.type).to.equal('result');
