@@ -58,6 +58,8 @@ export const HISTORY_LINES_DEFAULT = 20;
 export const STANZA_BYTES_MAX = 256 * 1024;
 /** A player's presence status text, as other occupants see it, in characters. */
 export const STATUS_CHARS_MAX = 200;
+/** Invitations one message may carry (XEP-0045 §7.8.2 allows several). */
+export const INVITES_PER_MESSAGE_MAX = 5;
 /** Sessions (resources) one occupant may join with. */
 export const SESSIONS_PER_OCCUPANT_MAX = 16;
 

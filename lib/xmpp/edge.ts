@@ -11,7 +11,7 @@ import { noTelemetry, type Telemetry } from '../metrics/index.ts';
 import { OUTGOING_BYTES_MAX, STANZA_BYTES_MAX } from '../constants.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
 import { registerServiceInfo, type Directory } from './service-info.ts';
-import { errorReply, joinError, NS_STANZAS, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
+import { errorReply, joinError, NS_MUC_USER, NS_STANZAS, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
 
 /** Error conditions (RFC 6120 §8.3.3) that mean the recipient session no longer exists. */
 const GONE_CONDITIONS: ReadonlySet<string> = new Set(['recipient-unavailable', 'service-unavailable', 'item-not-found', 'remote-server-not-found', 'gone']);
@@ -167,6 +167,7 @@ export class XmppEdge implements Directory {
   private message(muc: MucRoom, el: Element, nick: string): void {
     const type = el.attrs.type as string | undefined;
     if (nick === '' && type === 'groupchat') return muc.command(el);
+    if (nick === '' && el.getChild('x', NS_MUC_USER)?.getChild('invite')) return muc.invite(el);
     if (nick !== '' && (type === 'chat' || type === undefined || type === 'normal')) return muc.whisper(el, nick);
     if (el.getChild('body') === undefined) return;
     this.send(errorReply(el, 'bad-request', 'modify', 'Type commands in the room as group chat, or whisper to room/Nick.'));

@@ -6,12 +6,12 @@ import type { Logger } from 'pino';
 import type { Room } from '../rooms/index.ts';
 import type { Rendered } from '../effects/index.ts';
 import { parseBody, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
-import { COMMANDS_BURST_DEFAULT, NICK_CHARS_MAX, STATUS_CHARS_MAX } from '../constants.ts';
+import { COMMANDS_BURST_DEFAULT, INVITES_PER_MESSAGE_MAX, NICK_CHARS_MAX, STATUS_CHARS_MAX } from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
 import { History, historyRequest } from './history.ts';
 import type { RefusalReason, Telemetry } from '../metrics/index.ts';
 import {
-  errorReply, groupchat, historyMessage, joinError, occupantPresence, privateMessage, reflectionOf, subjectMessage, NS_MUC, STATUS_NICK_CHANGED, STATUS_NON_ANONYMOUS, STATUS_SELF, availabilityOf, xml, type Element,
+  errorReply, groupchat, historyMessage, joinError, occupantPresence, privateMessage, reflectionOf, subjectMessage, NS_MUC, NS_MUC_USER, STATUS_NICK_CHANGED, invitation, STATUS_NON_ANONYMOUS, STATUS_SELF, availabilityOf, xml, type Element,
 } from './stanzas.ts';
 
 export interface MucLimits {
@@ -258,6 +258,27 @@ export class MucRoom {
     const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
     if (!this.admit(occupant, body, reply) || body.trim() === '') return;
     this.submit({ command: { kind: 'whisper', nick: this.actingNick(occupant), whom: toNick, text: body.trim() }, origin: { from, private: true } }, reply);
+  }
+
+  /** XEP-0045 §7.8.2: an occupant invites someone; the room passes the invitation on from itself. */
+  invite(stanza: Element): void {
+    const from = String(stanza.attrs.from);
+    const occupant = this.occupants.bySessionJid(from);
+    if (!occupant) return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before inviting anyone.'));
+    const invites = stanza.getChild('x', NS_MUC_USER)!.getChildren('invite').slice(0, INVITES_PER_MESSAGE_MAX);
+    for (const invite of invites) {
+      if (!this.bucket(occupant.nick).take()) return this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
+      let to: string;
+      try {
+        to = parseJid(String(invite.attrs.to ?? '')).bare().toString();
+      } catch {
+        to = '';
+      }
+      if (!to.includes('@')) return this.deps.send(errorReply(stanza, 'jid-malformed', 'modify', 'An invitation needs the bare JID of the one invited.'));
+      const reason = invite.getChildText('reason')?.trim();
+      const bounded = reason ? [...reason].slice(0, STATUS_CHARS_MAX).join('') : undefined;
+      this.deps.send(invitation(this.jid, to, occupant.bareJid, this.room.world.title, bounded));
+    }
   }
 
   /** The checks every command passes before parsing: open room, size, rate. A refusal is replied to and counted. */

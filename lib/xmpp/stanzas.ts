@@ -49,6 +49,14 @@ export function reflectionOf(stanza: Element): Reflection {
 
 export const NS_DELAY = 'urn:xmpp:delay';
 
+/** XEP-0045 §7.8.2: a mediated invitation, passed on by the room, saying who invites (their bare JID) and why. */
+export function invitation(room: string, to: string, inviter: string, title: string, reason: string | undefined): Element {
+  return xml('message', { from: room, to },
+    xml('x', { xmlns: NS_MUC_USER }, xml('invite', { from: inviter }, ...(reason ? [xml('reason', {}, reason)] : []))),
+    // For clients that do not show invitations (§7.8.2 lets the room add a body).
+    xml('body', {}, `${inviter} invites you to ${title}: join ${room}${reason ? ` (${reason})` : ''}`));
+}
+
 /** XEP-0045 §7.2.15: a line of history, stamped (XEP-0203) with when the room said it. */
 export function historyMessage(from: string, to: string, body: string, stampMs: number, room: string): Element {
   return xml('message', { type: 'groupchat', from, to }, xml('body', {}, body), xml('delay', { xmlns: NS_DELAY, from: room, stamp: new Date(stampMs).toISOString() }));

@@ -204,6 +204,21 @@ for (const server of SERVER_KINDS) describe(`XEP-0045 through ${SERVER_NAMES[ser
       expect(errorOf(refused)).to.equal('forbidden');
     });
 
+    it('passes an occupant\'s invitation on from the room (§7.8.2), and refuses one from someone not in it', async function () {
+      const ivy = await world.player('ivy');
+      ivy.mark();
+      await alice.send(xml('message', { to: room },
+        xml('x', { xmlns: NS_MUC_USER }, xml('invite', { to: ivy.jid }, xml('reason', {}, 'come find the bell')))));
+      const invited = await ivy.waitFor((el) => el.name === 'message' && el.attrs.from === room && el.getChild('x', NS_MUC_USER) !== undefined);
+      const invite = invited.getChild('x', NS_MUC_USER)!.getChild('invite')!;
+      expect(invite.attrs.from).to.equal(alice.jid.split('/')[0]);
+      expect(invite.getChildText('reason')).to.equal('come find the bell');
+      expect(bodyOf(invited)).to.contain(room);
+      await ivy.send(xml('message', { to: room, id: 'inv' }, xml('x', { xmlns: NS_MUC_USER }, xml('invite', { to: alice.jid }))));
+      const refused = await ivy.waitFor((el) => el.attrs.id === 'inv' && el.attrs.type === 'error');
+      expect(errorOf(refused)).to.equal('not-acceptable');
+    });
+
     it('acts on a command typed right after a nick change, before the change is saved', async function () {
       alice.mark();
       await alice.send(xml('presence', { to: `${room}/Anya` }));
