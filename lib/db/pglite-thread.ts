@@ -28,7 +28,10 @@ export async function openPgliteThread(dataDir: string): Promise<Db> {
   if (!(first as { ready?: boolean }).ready) throw new Error('the embedded database did not start');
   const pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   let nextId = 1;
+  /** Set once the thread is gone: from then on every request fails at once (a message to a dead worker is never answered). */
+  let gone: Error | null = null;
   const fail = (err: Error) => {
+    gone ??= err;
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
@@ -37,9 +40,10 @@ export async function openPgliteThread(dataDir: string): Promise<Db> {
     pending.delete(reply.id);
   });
   worker.on('error', fail);
-  worker.on('exit', () => fail(new Error('the embedded database thread exited')));
+  worker.on('exit', () => fail(new Error('the embedded database is closed')));
 
   const send = (request: Request): Promise<Reply> => new Promise((resolve, reject) => {
+    if (gone) return reject(gone);
     const id = nextId++;
     pending.set(id, { resolve, reject });
     worker.postMessage({ ...request, id });
@@ -78,8 +82,10 @@ export async function openPgliteThread(dataDir: string): Promise<Db> {
       }
     }),
     close: () => exclusive(async () => {
+      if (gone) return;
       await send({ op: 'close' });
       await worker.terminate();
+      gone = new Error('the embedded database is closed');
     }),
   };
 }

@@ -66,4 +66,14 @@ describe('the embedded database (PGlite in a worker thread)', function () {
     expect(err?.message).to.match(/no_such_table/);
     expect(err?.code).to.equal('42P01');
   });
+
+  it('fails a statement at once after close, instead of leaving it waiting for an answer that never comes', async function () {
+    const other = await openDb({ databaseUrl: '', dataDir: path.join(dir, 'other'), log: pino({ level: 'silent' }) });
+    await other.close();
+    const started = Date.now();
+    const err = await other.query('SELECT 1').then(() => null, (e: Error) => e);
+    expect(err?.message).to.match(/closed/);
+    expect(Date.now() - started).to.be.below(1000);
+    await other.close(); // a second close is harmless
+  });
 });
