@@ -13,6 +13,12 @@ export const ROOM_QUEUE_COMMANDS_MAX = 8192;
 /** Message body size accepted from a player, in UTF-8 bytes. */
 export const BODY_BYTES_DEFAULT = 1024;
 export const BODY_BYTES_MAX = 65536;
+/**
+ * A stanza from the XMPP server larger than this is refused, unread: the gate in
+ * front of the parser keeps counting its bytes but hands none of the rest on
+ * (RFC 6120 §13.12 lets a server bound stanza size; we bound what we accept from ours).
+ */
+export const STANZA_BYTES_MAX = 256 * 1024;
 /** Nick length in characters (XEP-0045 leaves it to the service). */
 export const NICK_CHARS_MAX = 32;
 
@@ -50,12 +56,6 @@ export const ROOMS_MAX = 1024;
 /** Join history (XEP-0045 §7.2.15): public lines kept per location, and how many a join gets unless it asks. */
 export const HISTORY_LINES_PER_LOCATION_MAX = 50;
 export const HISTORY_LINES_DEFAULT = 20;
-/**
- * A stanza from the XMPP server larger than this is refused, unread: the parser
- * keeps counting its bytes but holds none of them (RFC 6120 §13.12 lets a
- * server bound stanza size; we bound what we accept from ours).
- */
-export const STANZA_BYTES_MAX = 256 * 1024;
 /** A player's presence status text, as other occupants see it, in characters. */
 export const STATUS_CHARS_MAX = 200;
 /** Invitations one message may carry (XEP-0045 §7.8.2 allows several). */
@@ -79,4 +79,7 @@ export const WASM_PAGES_MAX = 16384;
 
 assert(BATCH_COMMANDS_DEFAULT <= BATCH_COMMANDS_MAX, 'default batch within cap');
 assert(BATCH_COMMANDS_MAX <= ROOM_QUEUE_COMMANDS_MAX, 'a full batch fits the queue');
+assert(BODY_BYTES_MAX < STANZA_BYTES_MAX, 'a maximal body fits a stanza');
+assert(RECONNECT_DELAY_MS_MIN <= RECONNECT_DELAY_MS_MAX, 'reconnection pauses grow up to their ceiling');
+assert(HISTORY_LINES_DEFAULT <= HISTORY_LINES_PER_LOCATION_MAX, 'the default history is kept');
 assert(OCCUPANTS_DEFAULT <= OCCUPANTS_MAX && OCCUPANTS_MAX <= CHARACTERS_PER_ROOM_MAX, 'occupants are characters');

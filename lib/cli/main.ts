@@ -7,7 +7,8 @@ import { ConfigError, WorldError } from '../errors.ts';
 import { loadConfig, requireSecret, type Config } from '../config/index.ts';
 import { createLogger } from '../log/index.ts';
 import { prepareDatabase, startService } from '../service.ts';
-import { DEMO_SERVERS, runDemo, type DemoServerKind } from '../demo/index.ts';
+import { runDemo } from '../demo/index.ts';
+import { SERVER_KINDS, type ServerKind } from '../demo/servers.ts';
 import { untilSignal } from './signals.ts';
 import { openDb, migrate } from '../db/index.ts';
 import { exportWorld, installWorld, readWorldFile, worldToYaml } from '../world/index.ts';
@@ -73,11 +74,11 @@ async function main(argv: string[]): Promise<number> {
 /** The configured database, migrated; unlike serve, no world is installed. */
 async function demo(args: string[], config: Config, log: Logger): Promise<number> {
   const [flag, kind = 'prosody'] = args;
-  if ((flag !== undefined && flag !== '--server') || !Object.hasOwn(DEMO_SERVERS, kind)) {
-    process.stderr.write(`flux demo: the server is one of ${Object.keys(DEMO_SERVERS).join(', ')} (--server NAME)\n`);
+  if ((flag !== undefined && flag !== '--server') || !SERVER_KINDS.includes(kind as ServerKind)) {
+    process.stderr.write(`flux demo: the server is one of ${SERVER_KINDS.join(', ')} (--server NAME)\n`);
     return 2;
   }
-  return runDemo(config, log, realClock, kind as DemoServerKind);
+  return runDemo(config, log, realClock, kind as ServerKind);
 }
 
 async function openDatabase(config: Config, log: Logger) {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  allAccept, checkPort, findOnPath, freePort, isExecutable, isRunning, lastLines, readFrom, settlesWithin, sizeOf, sleep,
+  allAccept, checkPort, findOnPath, freePort, isExecutable, isRunning, readFrom, settlesWithin, sleep,
   PrivateServerProcess, spawnServer, type LogOffsets, type PrivateServerOptions, type PrivateXmppServer,
 } from './private-server.ts';
 
@@ -31,9 +31,7 @@ const MAX_FSM_QUEUE = 100000;
 /** ejabberd 23.01 listens with a backlog of 5, which drops a crowd of players logging in at once. */
 const LISTEN_BACKLOG = 1024;
 const POLL_MS = 50;
-const LOG_TAIL_LINES = 40;
 const ERROR_LINE = /\[(?:error|critical)\]/;
-const ERROR_LINES_SHOWN = 10;
 const LOOPBACK = '127.0.0.1';
 /** Where Debian installs ejabberdctl; often not on a non-root PATH. */
 const SYSTEM_SBIN = '/usr/sbin';
@@ -119,11 +117,7 @@ class PrivateEjabberdServer extends PrivateServerProcess {
     private readonly paths: Paths,
     private readonly settings: Settings,
   ) {
-    super('ejabberd', { ...settings, dir: paths.dir });
-  }
-
-  protected async logOffsets(): Promise<LogOffsets> {
-    return { log: await sizeOf(this.paths.log), stdout: await sizeOf(this.paths.stdout) };
+    super('ejabberd', { ...settings, dir: paths.dir }, { log: paths.log, stdout: paths.stdout, errorLine: ERROR_LINE });
   }
 
   protected spawnServer(): Promise<ChildProcess> {
@@ -136,10 +130,6 @@ class PrivateEjabberdServer extends PrivateServerProcess {
 
   protected terminate(wrapper: ChildProcess): Promise<void> {
     return terminate(wrapper);
-  }
-
-  protected logTail(offsets: LogOffsets): Promise<string> {
-    return logTail(this.paths, offsets);
   }
 
   async registerUser(user: string, password: string): Promise<void> {
@@ -404,16 +394,3 @@ function pathsIn(dir: string): Paths {
   };
 }
 
-/**
- * Only what this start wrote: restart() appends to the same files. ejabberd's error
- * reports run to dozens of lines of Erlang terms, so the tail alone may miss their
- * first lines, which say what failed (e.g. "Failed to open socket ... in use").
- */
-async function logTail(paths: Paths, offsets: LogOffsets): Promise<string> {
-  const text = await readFrom(paths.log, offsets.log);
-  const errors = text.split('\n').filter((line) => ERROR_LINE.test(line)).slice(0, ERROR_LINES_SHOWN).join('\n');
-  const log = lastLines(text, LOG_TAIL_LINES);
-  const out = lastLines(await readFrom(paths.stdout, offsets.stdout), LOG_TAIL_LINES);
-  return `--- ${paths.log} (first errors) ---\n${errors}\n--- ${paths.log} (tail) ---\n${log}\n`
-    + `--- ${paths.stdout} (tail) ---\n${out}`;
-}

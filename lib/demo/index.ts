@@ -9,30 +9,15 @@ import type { Config } from '../config/index.ts';
 import type { Clock } from '../negotiation/index.ts';
 import { startService } from '../service.ts';
 import { untilSignal } from '../cli/signals.ts';
-import { prosodyBinary, startPrivateProsody } from './prosody.ts';
-import { ejabberdBinary, startPrivateEjabberd } from './ejabberd.ts';
-import { freePort, type PrivateServerOptions, type PrivateXmppServer } from './private-server.ts';
-
-/** The XMPP servers the demo can start, each from its Debian package. */
-export const DEMO_SERVERS = {
-  prosody: { name: 'Prosody', package: 'prosody', installed: prosodyBinary, start: startPrivateProsody },
-  ejabberd: { name: 'ejabberd', package: 'ejabberd', installed: ejabberdBinary, start: startPrivateEjabberd },
-} as const satisfies Record<string, DemoServer>;
-export type DemoServerKind = keyof typeof DEMO_SERVERS;
-
-interface DemoServer {
-  readonly name: string;
-  readonly package: string;
-  installed(): string | null;
-  start(options: PrivateServerOptions): Promise<PrivateXmppServer>;
-}
+import { freePort } from './private-server.ts';
+import { XMPP_SERVERS, type ServerKind, type XmppServerKind } from './servers.ts';
 
 export const DEMO_DIR = '.flux/demo';
 const PREFERRED_C2S_PORT = 5222;
 export const DEMO_ACCOUNTS = ['alice', 'bob'] as const;
 
-export async function runDemo(config: Config, log: Logger, clock: Clock, kind: DemoServerKind = 'prosody'): Promise<number> {
-  const server = DEMO_SERVERS[kind];
+export async function runDemo(config: Config, log: Logger, clock: Clock, kind: ServerKind = 'prosody'): Promise<number> {
+  const server = XMPP_SERVERS[kind];
   if (!ensureInstalled(server)) return 1;
   const secret = randomBytes(18).toString('base64url');
   const c2sPort = (await portFree(PREFERRED_C2S_PORT)) ? PREFERRED_C2S_PORT : await freePort();
@@ -75,7 +60,7 @@ Ctrl-C stops the world and the private server.
 }
 
 /** Installs the server from Debian's package when we are root; otherwise says how. */
-function ensureInstalled(server: DemoServer): boolean {
+function ensureInstalled(server: XmppServerKind): boolean {
   if (server.installed()) return true;
   if (process.getuid?.() === 0) {
     process.stdout.write(`Installing ${server.name} (Debian package)...\n`);

@@ -44,6 +44,18 @@ export interface LogOffsets {
   readonly stdout: number;
 }
 
+/** A server's own log, and the file its stdout and stderr go to (what it says before its logging is up). */
+export interface LogFiles {
+  readonly log: string;
+  readonly stdout: string;
+  /** Lines of the log worth showing first when a start fails (the cause scrolls out of a long tail). */
+  readonly errorLine?: RegExp;
+}
+
+/** Lines of each log file shown when a start fails. */
+const LOG_TAIL_LINES = 40;
+const ERROR_LINES_SHOWN = 10;
+
 /** What a server is reached at, fixed for its life (restart keeps it). */
 export interface ServerAddress {
   readonly host: string;
@@ -57,8 +69,8 @@ export interface ServerAddress {
 /**
  * The lifecycle both private servers share: one process at a time; start() waits
  * until it is ready or fails with what its log said; concurrent stop() calls share
- * one shutdown; restart() keeps ports and data. Each server says how to spawn, wait,
- * terminate and read its log.
+ * one shutdown; restart() keeps ports and data. Each server says how to spawn, wait
+ * and terminate, and where its logs are.
  */
 export abstract class PrivateServerProcess implements PrivateXmppServer {
   readonly host: string;
@@ -70,22 +82,19 @@ export abstract class PrivateServerProcess implements PrivateXmppServer {
   #process: ChildProcess | null = null;
   #stopping: Promise<void> | null = null;
 
-  constructor(private readonly name: string, address: ServerAddress) {
+  constructor(private readonly name: string, address: ServerAddress, private readonly logs: LogFiles) {
     ({ host: this.host, c2sPort: this.c2sPort, componentPort: this.componentPort, componentDomain: this.componentDomain,
       componentSecret: this.componentSecret, dir: this.dir } = address);
   }
 
   abstract registerUser(user: string, password: string): Promise<void>;
-  protected abstract logOffsets(): Promise<LogOffsets>;
   protected abstract spawnServer(): Promise<ChildProcess>;
   protected abstract waitUntilReady(child: ChildProcess, offsets: LogOffsets): Promise<void>;
   protected abstract terminate(child: ChildProcess): Promise<void>;
-  /** What this run wrote to the log, for an error message. */
-  protected abstract logTail(offsets: LogOffsets): Promise<string>;
 
   async start(): Promise<void> {
     if (this.#process !== null && isRunning(this.#process)) throw new Error(`${this.name} is already running`);
-    const offsets = await this.logOffsets();
+    const offsets = { log: await sizeOf(this.logs.log), stdout: await sizeOf(this.logs.stdout) };
     const child = await this.spawnServer();
     this.#process = child;
     this.#stopping = null;
@@ -95,6 +104,15 @@ export abstract class PrivateServerProcess implements PrivateXmppServer {
       await this.terminate(child);
       throw new Error(`private ${this.name} did not start: ${(err as Error).message}\n${await this.logTail(offsets)}`);
     }
+  }
+
+  /** What this run wrote, for an error message: the log's first errors, then the tail of each file. */
+  private async logTail(offsets: LogOffsets): Promise<string> {
+    const { log, stdout, errorLine } = this.logs;
+    const text = await readFrom(log, offsets.log);
+    const errors = errorLine ? text.split('\n').filter((line) => errorLine.test(line)).slice(0, ERROR_LINES_SHOWN).join('\n') : '';
+    return `${errors === '' ? '' : `--- ${log} (first errors) ---\n${errors}\n`}--- ${log} (tail) ---\n${lastLines(text, LOG_TAIL_LINES)}\n`
+      + `--- ${stdout} (tail) ---\n${lastLines(await readFrom(stdout, offsets.stdout), LOG_TAIL_LINES)}`;
   }
 
   stop(): Promise<void> {
@@ -183,7 +201,7 @@ export function checkPort(port: number, name: string): number {
   return port;
 }
 
-export function lastLines(text: string, count: number): string {
+function lastLines(text: string, count: number): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');
 }
 
@@ -195,7 +213,7 @@ export async function readFrom(file: string, offset: number): Promise<string> {
   }
 }
 
-export async function sizeOf(file: string): Promise<number> {
+async function sizeOf(file: string): Promise<number> {
   try {
     return (await stat(file)).size;
   } catch {

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  allAccept, checkPort, findOnPath, freePort, isExecutable, isRunning, lastLines, LOOPBACK, readFrom, settlesWithin, sizeOf, sleep,
+  allAccept, checkPort, findOnPath, freePort, isExecutable, isRunning, LOOPBACK, readFrom, settlesWithin, sleep,
   PrivateServerProcess, spawnServer, type LogOffsets, type PrivateServerOptions, type PrivateXmppServer, type ServerAddress,
 } from './private-server.ts';
 
@@ -19,7 +19,6 @@ export const PROSODYCTL_MS_MAX = 10000;
 const POLL_MS = 50;
 /** Largest client stanza Prosody passes on (its default is 256 KiB). */
 const C2S_STANZA_BYTES_MAX = 2 * 1024 * 1024;
-const LOG_TAIL_LINES = 40;
 /** Prosody 0.12 keeps running when a bind fails, so the log is the only place to see it. */
 const BIND_FAILURE_MARK = 'Failed to open server port';
 
@@ -31,7 +30,6 @@ export interface PrivateProsodyOptions extends PrivateServerOptions {
   /** Lua appended to the config as it is (the README's snippet, in its spec). */
   extraConfig?: string;
 }
-
 
 interface Paths {
   readonly config: string;
@@ -58,7 +56,6 @@ interface Settings {
 export function prosodyBinary(): string | null {
   return findOnPath('prosody');
 }
-
 
 export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<PrivateXmppServer> {
   const binary = prosodyBinary();
@@ -94,11 +91,7 @@ class PrivateProsodyServer extends PrivateServerProcess {
     private readonly paths: Paths,
     address: ServerAddress,
   ) {
-    super('Prosody', address);
-  }
-
-  protected async logOffsets(): Promise<LogOffsets> {
-    return { log: await sizeOf(this.paths.log), stdout: await sizeOf(this.paths.stdout) };
+    super('Prosody', address, paths);
   }
 
   protected spawnServer(): Promise<ChildProcess> {
@@ -111,10 +104,6 @@ class PrivateProsodyServer extends PrivateServerProcess {
 
   protected terminate(child: ChildProcess): Promise<void> {
     return terminate(child);
-  }
-
-  protected logTail(offsets: LogOffsets): Promise<string> {
-    return logTail(this.paths, offsets);
   }
 
   async registerUser(user: string, password: string): Promise<void> {
@@ -130,7 +119,6 @@ function spawnProsody(binary: string, paths: Paths): Promise<ChildProcess> {
   return spawnServer(binary, ['--config', paths.config, '-F'], { cwd: path.dirname(paths.config) }, paths.stdout);
 }
 
-
 async function terminate(child: ChildProcess): Promise<void> {
   if (!isRunning(child)) return;
   const exited = once(child, 'exit');
@@ -139,7 +127,6 @@ async function terminate(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');
   await exited;
 }
-
 
 interface Ports {
   readonly c2s: number;
@@ -183,8 +170,6 @@ function exitDescription(child: ChildProcess): { value(): string | null } {
     : `Prosody exited early (code ${child.exitCode}, signal ${child.signalCode}, pid ${child.pid})`);
   return { value: () => description ?? late() };
 }
-
-
 
 function runProsodyctl(ctl: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -278,21 +263,8 @@ function pathsIn(dir: string): Paths {
   };
 }
 
-
-/** Only what this start wrote: restart() appends to the same files. */
-async function logTail(paths: Paths, offsets: LogOffsets): Promise<string> {
-  const log = lastLines(await readFrom(paths.log, offsets.log), LOG_TAIL_LINES);
-  const out = lastLines(await readFrom(paths.stdout, offsets.stdout), LOG_TAIL_LINES);
-  return `--- ${paths.log} (tail) ---\n${log}\n--- ${paths.stdout} (tail) ---\n${out}`;
-}
-
-
-
-
 function prosodyctlBinary(prosody: string): string | null {
   const sibling = path.join(path.dirname(prosody), 'prosodyctl');
   return isExecutable(sibling) ? sibling : findOnPath('prosodyctl');
 }
-
-
 

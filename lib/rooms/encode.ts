@@ -73,7 +73,7 @@ export class Names {
   persons(word: string, actor: number, joining: NewCharacters = NO_ONE): number[] {
     const w = word.trim().toLowerCase();
     if (SELF.has(w)) return [characterCode(actor)];
-    const newcomers = [...joining].filter(([, c]) => c.nick.toLowerCase() === w).map(([id]) => id);
+    const newcomers = joining.size === 0 ? [] : [...joining].filter(([, c]) => c.nick.toLowerCase() === w).map(([id]) => id);
     return [...(this.players.get(w) ?? []), ...newcomers, ...(this.npcs.get(w) ?? [])].map(characterCode);
   }
 
@@ -138,8 +138,9 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
     const text = () => texts.push({ text: c.text ?? '', command: index }) - 1;
     let fields: number[] = [];
     if (c.kind === 'rename') {
-      renamed.set(actor, c.whom ?? c.nick);
-      pending.set(c.whom ?? c.nick, actor); // a leave later in the batch already uses the new nick
+      const nick = c.whom ?? c.nick;
+      renamed.set(actor, nick);
+      pending.set(nick, actor); // a leave later in the batch already uses the new nick
     } else if (c.kind === 'go') fields = [c.direction ?? 0];
     else if (c.kind === 'say' || c.kind === 'emote') fields = [text()];
     else if (c.kind === 'whisper') fields = [...list(ctx.names.persons(c.whom ?? '', actor, created)), text()];

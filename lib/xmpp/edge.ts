@@ -30,11 +30,13 @@ export class XmppEdge implements Directory {
   readonly domain: string;
   private readonly xmpp: Component;
   private readonly mucs = new Map<string, MucRoom>();
+  private readonly telemetry: Telemetry;
   /** Every room in the database, served here or not (another instance's, or past ROOMS_MAX). */
   knownRooms: ReadonlySet<string> = new Set();
 
   constructor(private readonly options: EdgeOptions) {
     this.domain = options.domain;
+    this.telemetry = options.telemetry ?? noTelemetry;
     this.xmpp = connectComponent({ service: options.service, domain: options.domain, password: options.secret });
     this.xmpp.on('error', (err) => options.log.warn({ err: err.message }, 'xmpp connection error'));
     this.xmpp.on('status', (status) => options.log.debug({ status }, 'xmpp status'));
@@ -48,7 +50,7 @@ export class XmppEdge implements Directory {
   attach(room: Room): MucRoom {
     const muc = new MucRoom(room, {
       domain: this.domain, log: this.options.log, clock: this.options.clock, limits: this.options.limits,
-      send: (el) => this.send(el), telemetry: this.options.telemetry ?? noTelemetry, congested: () => this.congested,
+      send: (el) => this.send(el), telemetry: this.telemetry, congested: () => this.congested,
     });
     this.mucs.set(room.id, muc);
     return muc;
@@ -134,7 +136,7 @@ export class XmppEdge implements Directory {
   private oversized(el: Element, bytes: number): void {
     this.options.log.warn({ from: el.attrs.from, to: el.attrs.to, name: el.name, bytes }, 'stanza over the size limit refused');
     const room = String(el.attrs.to ?? '').split('@')[0]!; // the start tag may be cut too: no JID parsing
-    (this.options.telemetry ?? noTelemetry).commandRefused(this.mucs.has(room) ? room : '', 'stanza-too-large');
+    this.telemetry.commandRefused(this.mucs.has(room) ? room : '', 'stanza-too-large');
     if (el.attrs.type === 'error' || !el.attrs.from || !el.attrs.to || !['message', 'presence', 'iq'].includes(el.name)) return;
     el.children = [];
     this.send(errorReply(el, 'policy-violation', 'modify', `That stanza is too large (over ${STANZA_BYTES_MAX} bytes); nothing in it was read.`));

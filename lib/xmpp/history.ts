@@ -35,7 +35,8 @@ export class History {
 
   /**
    * The lines a join at `location` gets, oldest first. `size` measures a line as
-   * sent, for maxchars (§7.2.15 counts the characters of the whole stanzas).
+   * sent, for maxchars (§7.2.15 counts the characters of the whole stanzas); it is
+   * called only when the join asked for maxchars.
    */
   recent(location: number, request: HistoryRequest, nowMs: number, size: (line: Line) => number): Line[] {
     const lines = this.byLocation.get(location) ?? [];
@@ -46,8 +47,10 @@ export class History {
     for (let i = lines.length - 1; i >= 0 && picked.length < stanzasMax; i--) {
       const line = lines[i]!;
       if (line.stampMs < after) break;
-      chars += size(line);
-      if (request.maxChars !== undefined && chars > request.maxChars) break;
+      if (request.maxChars !== undefined) {
+        chars += size(line);
+        if (chars > request.maxChars) break;
+      }
       picked.push(line);
     }
     return picked.reverse();

@@ -35,7 +35,8 @@ export interface MucDeps {
 export class MucRoom {
   readonly occupants = new Occupants();
   private readonly history = new History();
-  private readonly buckets = new Map<string, TokenBucket>();
+  /** Per occupant, whatever nick it goes by; dropped when its last session leaves. */
+  private readonly buckets = new Map<Occupant, TokenBucket>();
   /** Nick changes waiting for their batch to commit: new nick -> occupant (the nick is held meanwhile). */
   private readonly renaming = new Map<string, Occupant>();
   private accepting = true;
@@ -102,7 +103,7 @@ export class MucRoom {
   /** §7.7: a joined player's presence update (away, back, a status text) goes to everyone, the player too (110). */
   private availabilityChanged(occupant: Occupant, stanza: Element): void {
     // Each update is copied to every occupant: it spends a token like a command, or a flood of them would be amplified.
-    if (!this.bucket(occupant.nick).take()) return this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
+    if (!this.bucket(occupant).take()) return this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
     occupant.availability = availabilityOf(stanza, STATUS_CHARS_MAX);
     for (const other of this.occupants.all()) this.toOccupant(other, (to) => this.available(occupant, to, other === occupant ? [STATUS_SELF] : []));
   }
@@ -115,7 +116,7 @@ export class MucRoom {
   private changeNick(stanza: Element, occupant: Occupant, nick: string): void {
     const refuse = (condition: string, type: string, text: string) => this.deps.send(joinError(stanza, condition, type, text));
     if (this.pendingNickOf(occupant) !== undefined) return refuse('not-acceptable', 'wait', 'Your last nick change is still being saved; try again in a moment.');
-    if (!this.bucket(occupant.nick).take()) {
+    if (!this.bucket(occupant).take()) {
       this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
       return refuse('resource-constraint', 'wait', `Slow down: at most ${this.deps.limits.commandsPerS} commands a second.`);
     }
@@ -153,9 +154,6 @@ export class MucRoom {
     this.renaming.delete(nick);
     if (!occupant || occupant.nick !== oldNick || !this.occupants.byNickname(oldNick)) return; // left meanwhile
     this.occupants.rename(occupant, nick);
-    const bucket = this.buckets.get(oldNick);
-    this.buckets.delete(oldNick);
-    if (bucket) this.buckets.set(nick, bucket);
     for (const other of this.occupants.all()) {
       const self = other === occupant ? [STATUS_SELF] : [];
       this.toOccupant(other, (to) => occupantPresence(this.occupantJid(oldNick), to, { codes: [STATUS_NICK_CHANGED, ...self], unavailable: true, item: { nick } }));
@@ -204,7 +202,7 @@ export class MucRoom {
     const { occupant, last } = removed;
     this.deps.send(occupantPresence(this.occupantJid(occupant.nick), from, { codes: [STATUS_SELF, ...codes], unavailable: true }));
     if (!last) return;
-    this.buckets.delete(occupant.nick);
+    this.buckets.delete(occupant);
     for (const other of this.occupants.all()) {
       this.toOccupant(other, (to) => occupantPresence(this.occupantJid(occupant.nick), to, { codes, unavailable: true }));
     }
@@ -267,7 +265,7 @@ export class MucRoom {
     if (!occupant) return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before inviting anyone.'));
     const invites = stanza.getChild('x', NS_MUC_USER)!.getChildren('invite').slice(0, INVITES_PER_MESSAGE_MAX);
     for (const invite of invites) {
-      if (!this.bucket(occupant.nick).take()) return this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
+      if (!this.bucket(occupant).take()) return this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
       let to: string;
       try {
         to = parseJid(String(invite.attrs.to ?? '')).bare().toString();
@@ -292,7 +290,7 @@ export class MucRoom {
     if (this.deps.congested()) return refuse('server-busy', 'The world is very busy right now; try that again in a moment.');
     const bytes = utf8Bytes(body);
     if (bytes > this.deps.limits.bodyBytesMax) return refuse('too-long', `That message is too long (${bytes} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);
-    if (!this.bucket(occupant.nick).take()) {
+    if (!this.bucket(occupant).take()) {
       this.slowDown(occupant, reply);
       return refuse('rate-limited');
     }
@@ -306,17 +304,17 @@ export class MucRoom {
   }
 
   private slowDown(occupant: Occupant, reply: (text: string) => void): void {
-    const bucket = this.bucket(occupant.nick);
+    const bucket = this.bucket(occupant);
     if (bucket.warned) return; // counted, silently dropped until a token is back
     bucket.warned = true;
     reply(`Slow down: at most ${this.deps.limits.commandsPerS} commands a second.`);
   }
 
-  private bucket(nick: string): TokenBucket {
-    let b = this.buckets.get(nick);
+  private bucket(occupant: Occupant): TokenBucket {
+    let b = this.buckets.get(occupant);
     if (!b) {
       b = new TokenBucket(this.deps.limits.commandsPerS, Math.max(COMMANDS_BURST_DEFAULT, this.deps.limits.commandsPerS), this.deps.clock);
-      this.buckets.set(nick, b);
+      this.buckets.set(occupant, b);
     }
     return b;
   }

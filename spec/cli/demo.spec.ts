@@ -10,12 +10,13 @@ import { expect } from 'chai';
 import { ROOT_DIR } from '../../lib/config/index.ts';
 import { bodyOf, connectPlayer, type Player } from '../support/player.ts';
 import { until } from '../support/until.ts';
+import { SERVER_KINDS } from '../../lib/demo/servers.ts';
 
 /** Bound on the demo's start: database, migrations, the server, the component online. */
 const READY_MS_MAX = 60000;
 const EXIT_MS_MAX = 20000;
 
-for (const server of ['prosody', 'ejabberd'] as const) {
+for (const server of SERVER_KINDS) {
   describe(`bin/flux demo --server ${server}`, function () {
     let dir: string;
     let demo: ChildProcess | undefined;

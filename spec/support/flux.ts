@@ -1,4 +1,4 @@
-// Starts the real thing for end-to-end specs: a private Prosody, the Flux service
+// Starts the real thing for end-to-end specs: a private Prosody or ejabberd, the Flux service
 // in this process, on a fresh database (a private schema of DATABASE_URL, or a
 // new embedded one in a temp folder). Always stopped in after().
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,9 +8,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, readDefaults, type Config } from '../../lib/config/index.ts';
 import { startService, type Service } from '../../lib/service.ts';
-import { startPrivateProsody, prosodyBinary } from '../../lib/demo/prosody.ts';
-import { type PrivateXmppServer } from '../../lib/demo/private-server.ts';
-import { ejabberdBinary, startPrivateEjabberd } from '../../lib/demo/ejabberd.ts';
+import type { PrivateXmppServer } from '../../lib/demo/private-server.ts';
+import { SERVER_KINDS, XMPP_SERVERS, type ServerKind } from '../../lib/demo/servers.ts';
 import { connectPlayer, type Player } from './player.ts';
 
 export interface TestDatabase {
@@ -55,9 +54,8 @@ export async function createTestDatabase(kind: 'embedded' | 'postgresql'): Promi
 }
 
 /** The XMPP servers every end-to-end scenario of issue 6 runs against, each a private instance from its Debian package. */
-export type ServerKind = 'prosody' | 'ejabberd';
-export const SERVER_KINDS: readonly ServerKind[] = ['prosody', 'ejabberd'];
-export const SERVER_NAMES: Record<ServerKind, string> = { prosody: 'Prosody', ejabberd: 'ejabberd' };
+export { SERVER_KINDS, type ServerKind };
+export const SERVER_NAMES = Object.fromEntries(SERVER_KINDS.map((k) => [k, XMPP_SERVERS[k].name])) as Record<ServerKind, string>;
 
 export interface World {
   /** The private XMPP server (Prosody unless the spec asked for ejabberd). */
@@ -83,13 +81,9 @@ export const COMPONENT_DOMAIN = 'game.localhost';
 const PASSWORD = 'secret-password';
 
 async function startServer(kind: ServerKind, dir: string, secret: string): Promise<PrivateXmppServer> {
-  const options = { dir, componentDomain: COMPONENT_DOMAIN, componentSecret: secret };
-  if (kind === 'ejabberd') {
-    if (!ejabberdBinary()) throw new Error('ejabberd is not installed: apt-get install -y ejabberd (CI installs it)');
-    return startPrivateEjabberd(options);
-  }
-  if (!prosodyBinary()) throw new Error('Prosody is not installed: apt-get install -y prosody (CI installs it)');
-  return startPrivateProsody(options);
+  const server = XMPP_SERVERS[kind];
+  if (!server.installed()) throw new Error(`${server.name} is not installed: apt-get install -y ${server.package} (CI installs it)`);
+  return server.start({ dir, componentDomain: COMPONENT_DOMAIN, componentSecret: secret });
 }
 
 export async function startWorld(db: TestDatabase, env: Record<string, string> = {}, server: ServerKind = 'prosody'): Promise<World> {
