@@ -22,14 +22,48 @@ export const STANZA_BYTES_MAX = 256 * 1024;
 /** Nick length in characters (XEP-0045 leaves it to the service). */
 export const NICK_CHARS_MAX = 32;
 
-/** Token bucket per occupant. */
+/**
+ * Token bucket per bare JID, kept across leaves and rejoins: commands, joins,
+ * leaves, presence updates, extra sessions and invitations all spend it.
+ */
 export const COMMANDS_PER_S_DEFAULT = 10;
 export const COMMANDS_BURST_DEFAULT = 20;
+/** Bare JIDs whose buckets a room remembers; past it, buckets that are full again (owed nothing) are forgotten. */
+export const JID_BUCKETS_PER_ROOM_MAX = 65536;
+/** Nicks (occupants) one bare JID may hold in a room at once, and sessions over all of them. */
+export const OCCUPANTS_PER_JID_MAX = 2;
+export const SESSIONS_PER_JID_MAX = 16;
+/** Characters one bare JID may own in a world (each nick it ever joined with is one). */
+export const CHARACTERS_PER_JID_MAX = 4;
+/**
+ * New characters per minute from one server's JIDs (a burst of as many): anonymous
+ * logins give every connection a fresh bare JID, so only the domain bounds how
+ * fast one stranger can squat nicks.
+ */
+export const NEW_CHARACTERS_PER_DOMAIN_PER_MIN_DEFAULT = 120;
+export const NEW_CHARACTERS_PER_DOMAIN_PER_MIN_MAX = 1_000_000;
+/** Invitations (XEP-0045 §7.8.2): distinct people one bare JID may invite per hour, and the pause before inviting the same one again. */
+export const INVITEES_PER_HOUR_MAX = 10;
+export const INVITE_REPEAT_MS_MIN = 10 * 60 * 1000;
+
+/**
+ * Output budget per room, in bytes (of serialized stanzas) per second, with a
+ * burst of two seconds. A room that spends it refuses new commands and joins with
+ * a "busy" reply until it has refilled; other rooms go on. What a committed batch
+ * says is always written, even past the budget.
+ */
+export const ROOM_OUTPUT_BYTES_PER_S_DEFAULT = 8 * 1024 * 1024;
+export const ROOM_OUTPUT_BURST_S = 2;
 
 /** Occupants (joined players) per room and characters (ever joined) per room. */
 export const OCCUPANTS_DEFAULT = 500;
 export const OCCUPANTS_MAX = 10000;
+export const CHARACTERS_PER_ROOM_DEFAULT = 10000;
 export const CHARACTERS_PER_ROOM_MAX = 65536;
+/** A crowd in a description: "Also here" names this many, then "and N others"; `who` names this many per place. */
+export const NAMES_LISTED_MAX = 10;
+/** Things named in a description; more are summed up as "and N more things". */
+export const THINGS_LISTED_MAX = 15;
 /** Locations per world. */
 export const LOCATIONS_PER_ROOM_MAX = 65536;
 /** Items and NPCs per world (the rules scan a room's items; an NPC tick moves every NPC). */
@@ -43,9 +77,9 @@ export const OWNERSHIP_RETRY_MS = 1000;
 export const LOAD_CLIENTS_MAX = 5000;
 export const LOAD_CONNECT_MS_MAX = 30000;
 /**
- * Bytes waiting to be written to the XMPP server beyond which the component sheds
- * load: new commands and joins are refused until the server has caught up, so a
- * slow server cannot make Flux buffer without bound.
+ * Bytes waiting to be written to the XMPP server beyond which the rooms that
+ * have spent over half their output budget refuse new commands and joins, so a
+ * slow server cannot make Flux buffer without bound; quiet rooms go on.
  */
 export const OUTGOING_BYTES_MAX = 16 * 1024 * 1024;
 /** Reconnecting to the XMPP server: the first pause, and the longest (doubling between, with jitter). */
@@ -83,3 +117,36 @@ assert(BODY_BYTES_MAX < STANZA_BYTES_MAX, 'a maximal body fits a stanza');
 assert(RECONNECT_DELAY_MS_MIN <= RECONNECT_DELAY_MS_MAX, 'reconnection pauses grow up to their ceiling');
 assert(HISTORY_LINES_DEFAULT <= HISTORY_LINES_PER_LOCATION_MAX, 'the default history is kept');
 assert(OCCUPANTS_DEFAULT <= OCCUPANTS_MAX && OCCUPANTS_MAX <= CHARACTERS_PER_ROOM_MAX, 'occupants are characters');
+assert(OCCUPANTS_DEFAULT <= CHARACTERS_PER_ROOM_DEFAULT && CHARACTERS_PER_ROOM_DEFAULT <= CHARACTERS_PER_ROOM_MAX, 'a default world holds its default crowd');
+assert(OCCUPANTS_PER_JID_MAX <= CHARACTERS_PER_JID_MAX, 'a JID can be present as each of its characters');
+assert(SESSIONS_PER_OCCUPANT_MAX <= SESSIONS_PER_JID_MAX, 'one occupant can use all its sessions');
+
+// --- World file texts and database time bounds (lib/world/definition.ts, lib/db) ---
+/**
+ * World file texts, in characters (Unicode code points). Joins and looks send
+ * them to players again and again, so a world file may not make them unbounded.
+ * NPC names are nicks (NICK_CHARS_MAX).
+ */
+export const WORLD_TITLE_CHARS_MAX = 80;
+export const WORLD_SUBJECT_CHARS_MAX = 200;
+export const LOCATION_TITLE_CHARS_MAX = 80;
+export const LOCATION_DESCRIPTION_CHARS_MAX = 1000;
+export const ITEM_NAME_CHARS_MAX = 80;
+export const ITEM_DESCRIPTION_CHARS_MAX = 1000;
+export const NPC_DESCRIPTION_CHARS_MAX = 1000;
+export const NPC_THANKS_CHARS_MAX = 500;
+/** Keys of locations, items and NPCs in a world file, in characters (stored, exported, named in errors). */
+export const WORLD_KEY_CHARS_MAX = 64;
+/** Keywords per item or NPC, and one keyword in characters: every name a player types is matched against them. */
+export const KEYWORDS_PER_THING_MAX = 16;
+export const KEYWORD_CHARS_MAX = 32;
+/** PostgreSQL cancels a statement (lock waits included) that runs longer than this: statement_timeout, set per connection. */
+export const DB_STATEMENT_MS_MAX = 5000;
+/** A query the database does not answer at all (hung, unreachable) fails on our side after this: node-postgres query_timeout. */
+export const DB_QUERY_MS_MAX = 6000;
+/** Opening a database connection, or waiting for a free one in the pool: node-postgres connectionTimeoutMillis. */
+export const DB_CONNECT_MS_MAX = 5000;
+
+assert(DB_STATEMENT_MS_MAX < DB_QUERY_MS_MAX, 'the server cancels a slow statement before the client gives up on its connection');
+assert(DB_QUERY_MS_MAX < SHUTDOWN_MS_MAX, 'a hung statement fails before shutdown gives up on the open batches');
+assert((LOCATION_TITLE_CHARS_MAX + LOCATION_DESCRIPTION_CHARS_MAX) * 4 < STANZA_BYTES_MAX, 'a place\'s title and description fit one stanza, even in 4-byte UTF-8');

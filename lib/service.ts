@@ -51,7 +51,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const telemetry: Telemetry = prometheus ?? noTelemetry;
   const edge = new XmppEdge({
     service: config.xmppService, domain: config.xmppDomain, secret: config.xmppSecret, log, clock: options.clock,
-    limits: { bodyBytesMax: config.bodyBytesMax, commandsPerS: config.commandsPerS, occupantsMax: config.occupantsMax }, telemetry,
+    limits: {
+      bodyBytesMax: config.bodyBytesMax, commandsPerS: config.commandsPerS, occupantsMax: config.occupantsMax,
+      charactersMax: config.charactersMax, outputBytesPerS: config.roomOutputBytesPerS,
+      newCharactersPerDomainPerMin: config.newCharactersPerDomainPerMin,
+    },
+    telemetry,
   });
   const makeEngine = engineFactory(config.engine, config.batchCommandsMax, log);
   const locks = config.databaseUrl === '' ? embeddedLocks() : postgresLocks(config.databaseUrl, log);
@@ -65,6 +70,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       tickMs: config.tickMs, batchMax: config.batchCommandsMax, npcTickMs: config.npcTickMs,
       deliver: (r, rendered, batch) => edge.room(r.id)?.deliver(rendered, batch),
       refuse: (r, batch, reason) => edge.room(r.id)?.refuse(batch, reason),
+      unanswerable: (r, commands) => edge.room(r.id)?.unanswerable(commands),
       telemetry,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     });
@@ -74,7 +80,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   };
   /** Serves every room whose lock is free; rooms another instance holds are tried again later. */
   let warnedFull = false;
-  const claim = async () => {
+  // One claim at a time: a claim that takes longer than the retry period (a slow load) must not
+  // overlap the next, or two Room objects would serve one id.
+  let claiming: Promise<void> | null = null;
+  const claim = (): Promise<void> => (claiming ??= claimFreeRooms().finally(() => { claiming = null; }));
+  const claimFreeRooms = async () => {
     const all = await listRooms(db);
     edge.knownRooms = new Set(all.map((r) => r.id));
     for (const { id } of all) {
@@ -126,6 +136,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     db, edge, rooms,
     stop: async () => {
       clearInterval(claimer);
+      await claiming?.catch(() => {}); // a claim in flight finishes before the rooms are drained
       const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_MS_MAX).unref());
       const drainAll = () => Promise.race([Promise.all([...rooms.values()].map((r) => r.drain())), deadline]);
       edge.closeRooms();

@@ -16,6 +16,8 @@ export class Batcher<T> {
   private running: Promise<void> | null = null;
   /** When the open batch's tick ends: set by its first command, also while another batch runs. */
   private dueMs = 0;
+  /** After stop(), no tick runs a batch; only drain() does. */
+  private stopped = false;
 
   constructor(private readonly options: BatcherOptions<T>) {
     assert(options.batchMax >= 1 && options.batchMax <= options.queueMax, 'a batch fits the queue');
@@ -25,9 +27,12 @@ export class Batcher<T> {
     return this.queue.length;
   }
 
-  /** False when the queue is full: the caller must refuse the command with a reply. */
-  submit(item: T): boolean {
-    if (this.queue.length >= this.options.queueMax) return false;
+  /**
+   * False when the queue is full: the caller must refuse the command with a reply.
+   * `always` queues past the bound: for what must not be refused and is bounded elsewhere (one leave per occupant).
+   */
+  submit(item: T, always = false): boolean {
+    if (this.queue.length >= this.options.queueMax && !always) return false;
     if (this.queue.length === 0) this.dueMs = performance.now() + this.options.tickMs;
     this.queue.push(item);
     this.schedule();
@@ -46,10 +51,11 @@ export class Batcher<T> {
   /** Cancels the tick; queued commands stay queued until drain(). */
   stop(): void {
     this.clearTimer();
+    this.stopped = true;
   }
 
   private schedule(): void {
-    if (this.running) return;
+    if (this.running || this.stopped) return;
     if (this.queue.length >= this.options.batchMax) this.start();
     else if (this.timer === null) this.timer = setTimeout(() => this.start(), Math.max(0, this.dueMs - performance.now()));
   }

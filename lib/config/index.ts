@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import {
-  BATCH_COMMANDS_MAX, BODY_BYTES_MAX, OCCUPANTS_MAX,
+  BATCH_COMMANDS_MAX, BODY_BYTES_MAX, CHARACTERS_PER_ROOM_MAX, NEW_CHARACTERS_PER_DOMAIN_PER_MIN_MAX, OCCUPANTS_MAX,
 } from '../constants.ts';
 
 export type EngineName = 'wasm' | 'js' | 'model';
@@ -30,6 +30,12 @@ export interface Config {
   readonly commandsPerS: number;
   readonly bodyBytesMax: number;
   readonly occupantsMax: number;
+  /** Characters one world keeps (every nick that ever joined is one); joins that would make more are refused. */
+  readonly charactersMax: number;
+  /** Output budget per room, bytes per second. */
+  readonly roomOutputBytesPerS: number;
+  /** New characters per minute from one server domain (a burst of as many). */
+  readonly newCharactersPerDomainPerMin: number;
   readonly worldsDir: string;
   /** Prometheus metrics on 127.0.0.1:port; 0 turns them off. */
   readonly metricsPort: number;
@@ -50,6 +56,9 @@ const ENV_KEYS: Record<string, keyof Config> = {
   FLUX_COMMANDS_PER_S: 'commandsPerS',
   FLUX_BODY_BYTES_MAX: 'bodyBytesMax',
   FLUX_OCCUPANTS_MAX: 'occupantsMax',
+  FLUX_CHARACTERS_MAX: 'charactersMax',
+  FLUX_ROOM_OUTPUT_BYTES_PER_S: 'roomOutputBytesPerS',
+  FLUX_NEW_CHARACTERS_PER_DOMAIN_PER_MIN: 'newCharactersPerDomainPerMin',
   FLUX_WORLDS_DIR: 'worldsDir',
   FLUX_METRICS_PORT: 'metricsPort',
 };
@@ -85,6 +94,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults = readDefaults()): C
     commandsPerS: integer(raw.commandsPerS, 'FLUX_COMMANDS_PER_S', 1, 100000),
     bodyBytesMax: integer(raw.bodyBytesMax, 'FLUX_BODY_BYTES_MAX', 16, BODY_BYTES_MAX),
     occupantsMax: integer(raw.occupantsMax, 'FLUX_OCCUPANTS_MAX', 1, OCCUPANTS_MAX),
+    charactersMax: integer(raw.charactersMax, 'FLUX_CHARACTERS_MAX', 1, CHARACTERS_PER_ROOM_MAX),
+    roomOutputBytesPerS: integer(raw.roomOutputBytesPerS, 'FLUX_ROOM_OUTPUT_BYTES_PER_S', 4096, 1024 * 1024 * 1024),
+    newCharactersPerDomainPerMin: integer(raw.newCharactersPerDomainPerMin, 'FLUX_NEW_CHARACTERS_PER_DOMAIN_PER_MIN', 1, NEW_CHARACTERS_PER_DOMAIN_PER_MIN_MAX),
     worldsDir: text(raw.worldsDir, 'FLUX_WORLDS_DIR'),
     metricsPort: integer(raw.metricsPort, 'FLUX_METRICS_PORT', 0, 65535),
   };

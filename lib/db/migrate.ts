@@ -19,6 +19,9 @@ export async function migrate(db: Db, dir = SQL_DIR): Promise<string[]> {
     if (done.has(version)) continue;
     const sql = readFileSync(path.join(dir, name), 'utf8');
     await db.transaction(async (tx) => {
+      // A migration may rewrite a large table, and runs before any room is served: the
+      // per-statement bound for rooms (DB_STATEMENT_MS_MAX) does not apply to it.
+      await tx.query('SET LOCAL statement_timeout = 0');
       // A concurrent starter may race us here; the advisory lock serializes migrations.
       await tx.query('SELECT pg_advisory_xact_lock(7262851)');
       const again = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [version]);

@@ -6,6 +6,7 @@ import { CARRY_WEIGHT_MAX, characterOf, DIRECTIONS, EFFECT_I32S, Fx, isCharacter
 import type { BatchOutput } from '../engines/engine.ts';
 import type { Projection, RoomWorld } from '../contextualization/index.ts';
 import { Mirror } from './mirror.ts';
+import { NAMES_LISTED_MAX, THINGS_LISTED_MAX } from '../constants.ts';
 
 export interface Message {
   /** The character who receives it. */
@@ -143,17 +144,28 @@ class Renderer {
   private description(viewer: number, location: number): string {
     const place = this.input.world.locations[location]!;
     const lines = [place.title, place.description];
-    const things = this.mirror.itemsAt(location).map((i) => this.input.world.items[i]!.name);
-    if (things.length > 0) lines.push(`You see: ${things.join(', ')}.`);
-    const people = [...this.mirror.at(location)].filter((id) => id !== viewer).sort((x, y) => x - y).map((id) => this.nick(id));
-    if (people.length > 0) lines.push(`Also here: ${people.join(', ')}`);
+    const things = this.mirror.itemsAt(location);
+    if (things.length > 0) lines.push(`You see: ${listed(things, THINGS_LISTED_MAX, (i) => this.input.world.items[i]!.name, 'more things')}.`);
+    const people = [...this.mirror.at(location)].filter((id) => id !== viewer).sort((x, y) => x - y);
+    if (people.length > 0) lines.push(`Also here: ${listed(people, NAMES_LISTED_MAX, (id) => this.nick(id), 'others')}`);
     lines.push(exitsLine(this.input.world, location));
     return lines.join('\n');
   }
 
+  /** One line per player, except in a crowded place: one line for the place, naming the first NAMES_LISTED_MAX. */
   private who(): string {
     const players = this.input.after.characters.filter((c) => !this.isNpc(c.id) && this.mirror.present[c.id]);
-    const lines = players.map((c) => `  ${c.nick} - ${this.input.world.locations[this.mirror.location[c.id]!]?.title ?? '?'}`);
+    const byPlace = new Map<number, string[]>();
+    for (const c of players) {
+      const at = this.mirror.location[c.id]!;
+      let here = byPlace.get(at);
+      if (!here) byPlace.set(at, (here = []));
+      here.push(c.nick);
+    }
+    const title = (at: number) => this.input.world.locations[at]?.title ?? '?';
+    const lines = [...byPlace].flatMap(([at, nicks]) => (nicks.length <= NAMES_LISTED_MAX
+      ? nicks.map((nick) => `  ${nick} - ${title(at)}`)
+      : [`  ${title(at)} (${nicks.length}): ${listed(nicks, NAMES_LISTED_MAX, (n) => n, 'others')}`]));
     return [`Players in ${this.input.world.title} (${players.length}):`, ...lines].join('\n');
   }
 
@@ -217,6 +229,12 @@ const NOT_FOUND: Record<number, string> = {
   [Look.person]: 'There is nobody like that here.',
   [Look.player]: 'There is no player by that name in this world right now.',
 };
+
+/** "a, b, c", or past `max` names "a, b and 187 others": a crowd reads like a game, not a phone book. */
+function listed<T>(all: readonly T[], max: number, name: (x: T) => string, rest: string): string {
+  if (all.length <= max) return all.map(name).join(', ');
+  return `${all.slice(0, max).map(name).join(', ')} and ${all.length - max} ${rest}`;
+}
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 

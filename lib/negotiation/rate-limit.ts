@@ -1,5 +1,5 @@
-// Token bucket per occupant (DESIGN §1): a steady rate with a small burst. The
-// clock is injected so specs can drive time.
+// Token buckets (DESIGN §1): a steady rate with a small burst, for commands per
+// bare JID and output bytes per room. The clock is injected so specs can drive time.
 export interface Clock {
   nowMs(): number;
 }
@@ -15,13 +15,48 @@ export class TokenBucket {
     this.updatedMs = clock.nowMs();
   }
 
-  take(): boolean {
+  /** Tokens now (negative after charges past the balance). */
+  get level(): number {
     const now = this.clock.nowMs();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedMs) * this.perS) / 1000);
     this.updatedMs = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    return this.tokens;
+  }
+
+  /** Takes `n` tokens if there are that many. */
+  take(n = 1): boolean {
+    if (this.level < n) return false;
+    this.tokens -= n;
     this.warned = false;
     return true;
+  }
+
+  /** Spends `n` tokens even past the balance: for what must happen anyway (committed output, a leave); later takes wait for the debt. */
+  charge(n: number): void {
+    this.tokens = this.level - n;
+  }
+
+  /** Back to a full burst: nothing is owed and nothing is remembered. */
+  get full(): boolean {
+    return this.level >= this.burst;
+  }
+}
+
+/**
+ * A token bucket per key (a bare JID, a domain), bounded in number: past `keysMax`,
+ * buckets that are full again (owed nothing) are forgotten, which changes no answer.
+ */
+export class KeyedBuckets {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(private readonly perS: number, private readonly burst: number, private readonly clock: Clock, private readonly keysMax: number) {}
+
+  of(key: string): TokenBucket {
+    let b = this.buckets.get(key);
+    if (b) return b;
+    if (this.buckets.size >= this.keysMax) for (const [k, old] of this.buckets) if (old.full) this.buckets.delete(k);
+    b = new TokenBucket(this.perS, this.burst, this.clock);
+    this.buckets.set(key, b);
+    return b;
   }
 }

@@ -20,6 +20,8 @@ export interface Encoded {
   /** The command log row: enough to encode the batch again (replay). */
   readonly log: Command[];
   readonly accepted: Submission[];
+  /** Commands nobody could act on (their player had not joined, or a join raced another JID for a nick): each is answered, never run. */
+  readonly unacted: Submission[];
 }
 
 const SELF = new Set(['me', 'self', 'myself']);
@@ -119,6 +121,7 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
   const texts: BatchText[] = [];
   const log: Command[] = [];
   const accepted: Submission[] = [];
+  const unacted: Submission[] = [];
   let slots = ctx.projection.characters.length;
   const list = (codes: number[]) => {
     const kept = codes.slice(0, MATCHES_PER_NAME_MAX);
@@ -128,11 +131,16 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
   for (const submission of batch) {
     const c = submission.command;
     let actor = c.kind === 'tick' ? -1 : (ctx.names.idOf(c.nick) ?? pending.get(c.nick));
+    // A nick made earlier in this batch by another JID (who left again) is theirs, not the joiner's.
+    const raced = c.kind === 'join' && actor !== undefined && created.has(actor) && created.get(actor)!.jid !== c.jid;
+    if (raced || (actor === undefined && (c.kind !== 'join' || c.jid === undefined))) {
+      unacted.push(submission);
+      continue;
+    }
     if (actor === undefined) {
-      if (c.kind !== 'join' || c.jid === undefined) continue; // nobody to act: the edge never sends this
       actor = slots++;
       pending.set(c.nick, actor);
-      created.set(actor, { nick: c.nick, jid: c.jid });
+      created.set(actor, { nick: c.nick, jid: c.jid! });
     }
     const index = accepted.length;
     const text = () => texts.push({ text: c.text ?? '', command: index }) - 1;
@@ -152,7 +160,7 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
     log.push(c);
     accepted.push(submission);
   }
-  return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, renamed, log, accepted };
+  return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, renamed, log, accepted, unacted };
 }
 
 /** A first join needs a slot: the engine's tables grow, from the committed state, to hold the batch's new characters. */

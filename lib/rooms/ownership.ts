@@ -6,6 +6,7 @@
 // so there every room is this instance's.
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { pgConnection } from '../db/index.ts';
 
 /** held: this instance has the lock; taken: another session has it; unknown: the database could not be asked. */
 export type LockState = 'held' | 'taken' | 'unknown';
@@ -47,14 +48,30 @@ export function postgresLocks(url: string, log: Logger): RoomLocks {
       for (const l of listeners) l(lost);
     }
   };
-  const connect = async (): Promise<pg.Client> => {
-    if (client) return client;
-    const c = new pg.Client({ connectionString: url });
+  // One lock session at a time: callers that overlap share the connection being opened,
+  // or each would open its own, and a leaked one would hold locks this instance thinks are someone else's.
+  let connecting: Promise<pg.Client> | null = null;
+  const open = async (): Promise<pg.Client> => {
+    const c = new pg.Client(pgConnection(url)); // bounded in time like every connection of ours (lib/db/open.ts)
     c.on('error', (err) => lose(c, err));
     c.on('end', () => lose(c));
-    await c.connect();
+    try {
+      await c.connect();
+    } catch (err) {
+      await c.end().catch(() => {});
+      throw err;
+    }
+    if (closed) {
+      await c.end().catch(() => {});
+      throw new Error('room locks are closed');
+    }
     client = c;
     return c;
+  };
+  const connect = async (): Promise<pg.Client> => {
+    if (client) return client;
+    connecting ??= open().finally(() => { connecting = null; });
+    return connecting;
   };
   return {
     async acquire(roomId) {

@@ -13,6 +13,7 @@ import { render, type Rendered } from '../effects/index.ts';
 import type { Submission } from '../negotiation/index.ts';
 import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, COMMIT_OUTCOME_WAIT_MS_MAX, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
 import { encodeBatch, makeResident, Names } from './encode.ts';
+import { CharacterIndex } from './characters.ts';
 import { noTelemetry, type StageDurations, type Telemetry } from '../metrics/index.ts';
 
 export type StageTimes = StageDurations;
@@ -28,8 +29,10 @@ export interface RoomOptions {
   readonly npcTickMs: number;
   /** Delivers rendered messages (after COMMIT) to the players' sessions. */
   readonly deliver: (room: Room, rendered: Rendered, batch: readonly Submission[]) => void;
-  /** Tells the senders of a batch that did not commit that nothing happened. */
+  /** Tells the senders of a batch that did not commit (or whose outcome is unknown) what became of it. */
   readonly refuse: (room: Room, batch: readonly Submission[], reason: string) => void;
+  /** Tells the senders of commands nobody could act on (no such player by then). */
+  readonly unanswerable?: (room: Room, commands: readonly Submission[]) => void;
   /** Called after every batch, committed or not (benches). */
   readonly onBatch?: (room: Room, size: number, times: StageTimes) => void;
   readonly telemetry?: Telemetry;
@@ -41,6 +44,7 @@ export class Room {
   private projectionNow: Projection;
   private readonly batcher: Batcher<Submission>;
   private names: Names;
+  private characters: CharacterIndex;
   private readonly npcTimer: NodeJS.Timeout | undefined;
   private abandoned = false;
   private readonly telemetry: Telemetry;
@@ -51,6 +55,7 @@ export class Room {
     this.telemetry = options.telemetry ?? noTelemetry;
     this.projectionNow = options.loaded.projection;
     this.names = new Names(this.world, this.projectionNow.characters);
+    this.characters = new CharacterIndex(this.projectionNow.characters, this.world.npcs.length);
     options.engine.load(engineStateOf(this.world, this.projectionNow));
     this.batcher = new Batcher({
       tickMs: options.tickMs, batchMax: options.batchMax, queueMax: ROOM_QUEUE_COMMANDS_MAX,
@@ -85,14 +90,32 @@ export class Room {
     return id === undefined ? undefined : this.projectionNow.characters[id];
   }
 
-  /** False when the room's queue is full, or the room was given up. */
-  submit(submission: Submission): boolean {
-    return !this.abandoned && this.batcher.submit(submission);
+  /** The committed character whose nick compares equal to `key` (RFC 8266 §2.4). */
+  characterByKey(key: string) {
+    return this.characters.byNickKey(key);
   }
 
-  /** Another instance owns the room now: take nothing more; what is queued will be fenced, never written. */
+  /** Player characters the world keeps. */
+  get characterCount(): number {
+    return this.characters.size;
+  }
+
+  charactersOwnedBy(jid: string): number {
+    return this.characters.ownedCount(jid);
+  }
+
+  /**
+   * False when the room's queue is full, or the room was given up. `always`: past
+   * a full queue too (a leave must never be refused; there is one per occupant).
+   */
+  submit(submission: Submission, { always = false } = {}): boolean {
+    return !this.abandoned && this.batcher.submit(submission, always);
+  }
+
+  /** Another instance owns the room now: take nothing more, and stop the tick; what is queued is never written. */
   abandon(): void {
     this.abandoned = true;
+    this.batcher.stop();
     clearInterval(this.npcTimer);
   }
 
@@ -102,21 +125,29 @@ export class Room {
     return this.batcher.drain();
   }
 
-  /** A broken invariant in one batch must not take the server down: that batch is refused, the room goes on from its committed state. */
+  /**
+   * A broken invariant in one batch must not take the server down. Before COMMIT
+   * the batch is refused and the room goes on from its committed state; after
+   * COMMIT it happened, and nobody is told otherwise.
+   */
   private async runBatchSafely(batch: Submission[]): Promise<void> {
+    const progress = { committed: false };
     try {
-      await this.runBatch(batch);
+      await this.runBatch(batch, progress);
     } catch (err) {
-      this.options.log.error({ room: this.id, err }, 'batch failed');
+      this.options.log.error({ room: this.id, err, committed: progress.committed }, 'batch failed');
+      if (progress.committed) return this.options.refuse(this, batch, COMMITTED_UNSHOWN);
       this.rollback();
       this.options.refuse(this, batch, 'Something went wrong on our side, so nothing happened. Please try again.');
     }
   }
 
-  private async runBatch(batch: Submission[]): Promise<void> {
+  private async runBatch(batch: Submission[], progress: { committed: boolean }): Promise<void> {
+    if (this.abandoned) return this.options.refuse(this, batch, 'This world moved to another server before that was saved, so nothing happened. Please try again.');
     const t0 = performance.now();
     const before = this.projectionNow;
     const encoded = encodeBatch({ world: this.world, projection: before, names: this.names }, batch);
+    if (encoded.unacted.length > 0) this.options.unanswerable?.(this, encoded.unacted);
     makeResident(this.options.engine, this.world, before, encoded.created);
     const t1 = performance.now();
     const output = this.options.engine.run(encoded);
@@ -126,15 +157,18 @@ export class Room {
     const committed = await this.actuate(planned.statements, encoded.log);
     const t4 = performance.now();
     if (committed === 'committed') {
+      progress.committed = true;
       this.projectionNow = planned.next;
       this.names.admit(encoded.created, encoded.renamed, before.characters);
+      this.characters.admit([...encoded.created.keys()].map((id) => planned.next.characters[id]!),
+        [...encoded.renamed.keys()].map((id) => ({ before: before.characters[id] ?? planned.next.characters[id]!, after: planned.next.characters[id]! })));
       const rendered = render(output, { world: this.world, before, after: planned.next, texts: encoded.texts });
       this.options.deliver(this, rendered, encoded.accepted);
     } else {
-      if (committed === 'fenced') await this.reload();
+      if (committed !== 'failed') await this.reload();
       this.rollback();
       for (const _ of encoded.accepted) this.telemetry.commandRefused(this.id, 'not-committed');
-      this.options.refuse(this, encoded.accepted, 'The world could not save that, so nothing happened. Please try again.');
+      this.options.refuse(this, encoded.accepted, committed === 'unknown' ? OUTCOME_UNKNOWN : 'The world could not save that, so nothing happened. Please try again.');
     }
     const t5 = performance.now();
     const times = { contextualizeMs: t1 - t0, transformMs: t2 - t1, planMs: t3 - t2, actuateMs: t4 - t3, renderMs: t5 - t4 };
@@ -142,13 +176,13 @@ export class Room {
     this.options.onBatch?.(this, batch.length, times);
   }
 
-  private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: readonly unknown[]): Promise<'committed' | 'fenced' | 'failed'> {
+  private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: readonly unknown[]): Promise<'committed' | 'fenced' | 'unknown' | 'failed'> {
     const record = { roomId: this.id, version: this.projectionNow.version, statements, log };
     for (let attempt = 1; attempt <= ACTUATION_RETRIES_MAX; attempt++) {
       let outcome = await commitBatch(this.options.db, record);
       if (outcome.committed === 'unknown') outcome = await this.learnOutcome(outcome.batchId, outcome.error);
       if (outcome.committed === true) return 'committed';
-      if (outcome.committed === 'unknown') return 'fenced'; // still unknowable: the database is the truth, read it again
+      if (outcome.committed === 'unknown') return 'unknown'; // still unknowable: the database is the truth, read it again
       if (outcome.error instanceof FenceError) {
         this.telemetry.fenceConflict(this.id);
         this.options.log.error({ room: this.id, err: outcome.error.message }, 'fenced: another writer moved the room on');
@@ -189,6 +223,7 @@ export class Room {
       if (!fresh) return;
       this.projectionNow = fresh.projection;
       this.names = new Names(this.world, fresh.projection.characters);
+      this.characters = new CharacterIndex(fresh.projection.characters, this.world.npcs.length);
     } catch (err) {
       this.options.log.error({ room: this.id, err: (err as Error).message }, 'reload after fence failed');
     }
@@ -199,3 +234,8 @@ export class Room {
     this.options.engine.load(engineStateOf(this.world, this.projectionNow));
   }
 }
+
+/** A batch committed, but showing its effects failed: it happened; the players must not hear that it did not. */
+const COMMITTED_UNSHOWN = 'That was done, but we could not show you what happened. Type look to see where you stand.';
+/** The database could not tell whether the batch committed (the room reloaded whatever it holds). */
+const OUTCOME_UNKNOWN = 'We could not tell whether that was saved. Type look to see where you stand.';

@@ -8,8 +8,9 @@ import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
 import { noTelemetry, type Telemetry } from '../metrics/index.ts';
-import { OUTGOING_BYTES_MAX, STANZA_BYTES_MAX } from '../constants.ts';
+import { STANZA_BYTES_MAX } from '../constants.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
+import { Outbox } from './outbox.ts';
 import { registerServiceInfo, type Directory } from './service-info.ts';
 import { errorReply, joinError, NS_MUC_USER, NS_STANZAS, sanitize, STATUS_SHUTDOWN, xml, type Element } from './stanzas.ts';
 
@@ -31,6 +32,7 @@ export class XmppEdge implements Directory {
   private readonly xmpp: Component;
   private readonly mucs = new Map<string, MucRoom>();
   private readonly telemetry: Telemetry;
+  private readonly outbox: Outbox;
   /** Every room in the database, served here or not (another instance's, or past ROOMS_MAX). */
   knownRooms: ReadonlySet<string> = new Set();
 
@@ -38,6 +40,7 @@ export class XmppEdge implements Directory {
     this.domain = options.domain;
     this.telemetry = options.telemetry ?? noTelemetry;
     this.xmpp = connectComponent({ service: options.service, domain: options.domain, password: options.secret });
+    this.outbox = new Outbox((chunk) => this.write(chunk));
     this.xmpp.on('error', (err) => options.log.warn({ err: err.message }, 'xmpp connection error'));
     this.xmpp.on('status', (status) => options.log.debug({ status }, 'xmpp status'));
     this.xmpp.on('online', () => options.log.info({ domain: options.domain }, 'component online'));
@@ -50,7 +53,7 @@ export class XmppEdge implements Directory {
   attach(room: Room): MucRoom {
     const muc = new MucRoom(room, {
       domain: this.domain, log: this.options.log, clock: this.options.clock, limits: this.options.limits,
-      send: (el) => this.send(el), telemetry: this.telemetry, congested: () => this.congested,
+      write: (wire) => this.outbox.push(wire), telemetry: this.telemetry, backlogBytes: () => this.backlogBytes,
     });
     this.mucs.set(room.id, muc);
     return muc;
@@ -62,10 +65,13 @@ export class XmppEdge implements Directory {
     this.mucs.delete(roomId);
   }
 
-  /** More than OUTGOING_BYTES_MAX is waiting to be written to the XMPP server. */
-  get congested(): boolean {
-    const socket = (this.xmpp as unknown as { socket?: { writableLength?: number } | null }).socket;
-    return (socket?.writableLength ?? 0) > OUTGOING_BYTES_MAX;
+  /** Bytes written and not yet taken by the XMPP server, and those still to be written this turn. */
+  get backlogBytes(): number {
+    return (this.socket?.writableLength ?? 0) + this.outbox.pendingBytes;
+  }
+
+  private get socket(): { writableLength?: number; write(chunk: string): boolean } | null | undefined {
+    return (this.xmpp as unknown as { socket?: { writableLength?: number; write(chunk: string): boolean } | null }).socket;
   }
 
   /** Whether the component stream is up (it reconnects by itself when the server goes away). */
@@ -104,9 +110,16 @@ export class XmppEdge implements Directory {
     }
   }
 
+  /** An element to the server, cleaned of XML-forbidden characters, in order with everything the rooms write. */
   send(el: Element): void {
-    if (this.xmpp.status !== 'online') return;
-    this.xmpp.send(sanitize(el)).catch((err: Error) => this.options.log.warn({ err: err.message }, 'send failed'));
+    this.outbox.push(sanitize(el).toString());
+  }
+
+  /** One turn's stanzas in one socket write. Offline, they are lost as any stanza to a closed stream (players rejoin, XEP-0410). */
+  private write(chunk: string): void {
+    const socket = this.socket;
+    if (this.xmpp.status !== 'online' || !socket) return;
+    socket.write(chunk);
   }
 
   private route(el: Element): void {

@@ -11,6 +11,8 @@ export interface Line {
   readonly speaker: string;
   readonly body: string;
   readonly stampMs: number;
+  /** The line as a stanza, cut where the recipient goes: serialized once, however many join. */
+  wire?: { readonly head: string; readonly tail: string };
 }
 
 /** What a join asked for (§7.2.15): every bound it gave, each optional. */

@@ -1,23 +1,36 @@
 // The MUC face of a room (XEP-0045): joins, leaves, groupchat commands. What a
 // player types becomes a Submission for the room's batch; what the batch's
-// effects say comes back through deliver() after COMMIT.
+// effects say comes back through deliver() after COMMIT. A join is announced
+// only once it has committed. Everything a room sends is charged to its output
+// budget; a room that spent it refuses new work, other rooms go on.
 import { jid as parseJid } from '@xmpp/jid';
 import type { Logger } from 'pino';
 import type { Room } from '../rooms/index.ts';
 import type { Rendered } from '../effects/index.ts';
-import { parseBody, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
-import { COMMANDS_BURST_DEFAULT, INVITES_PER_MESSAGE_MAX, NICK_CHARS_MAX, STATUS_CHARS_MAX } from '../constants.ts';
+import { KeyedBuckets, nickKey, nickname, parseBody, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
+import {
+  CHARACTERS_PER_JID_MAX, COMMANDS_BURST_DEFAULT, INVITES_PER_MESSAGE_MAX, JID_BUCKETS_PER_ROOM_MAX,
+  OCCUPANTS_PER_JID_MAX, OUTGOING_BYTES_MAX, ROOM_OUTPUT_BURST_S, SESSIONS_PER_JID_MAX, STATUS_CHARS_MAX,
+} from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
-import { History, historyRequest } from './history.ts';
+import { History, historyRequest, type HistoryRequest, type Line } from './history.ts';
+import { Invitations } from './invitations.ts';
 import type { RefusalReason, Telemetry } from '../metrics/index.ts';
 import {
-  errorReply, groupchat, historyMessage, joinError, occupantPresence, privateMessage, reflectionOf, subjectMessage, NS_MUC, NS_MUC_USER, STATUS_NICK_CHANGED, invitation, STATUS_NON_ANONYMOUS, STATUS_SELF, availabilityOf, xml, type Element,
+  errorReply, groupchat, historyMessage, joinError, occupantPresence, reflectionOf, sanitize, subjectMessage, NS_MUC, NS_MUC_USER, STATUS_NICK_CHANGED, invitation, STATUS_NON_ANONYMOUS, STATUS_SELF, availabilityOf, xml, type Element,
 } from './stanzas.ts';
+import { groupchatWire, presenceWire, privateWire, WireTexts, wireText, type PresenceWire } from './wire.ts';
 
 export interface MucLimits {
   readonly bodyBytesMax: number;
   readonly commandsPerS: number;
   readonly occupantsMax: number;
+  /** Characters the world keeps; a join that would make one more is refused. */
+  readonly charactersMax: number;
+  /** The room's output budget. */
+  readonly outputBytesPerS: number;
+  /** New characters one server domain may make per minute (anonymous logins give each connection a fresh JID). */
+  readonly newCharactersPerDomainPerMin: number;
 }
 
 export interface MucDeps {
@@ -25,23 +38,42 @@ export interface MucDeps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly limits: MucLimits;
-  readonly send: (el: Element) => void;
+  /** Serialized stanzas for the XMPP server, in order. */
+  readonly write: (wire: string) => void;
   readonly telemetry: Telemetry;
-  /** The XMPP server is behind on what we sent: take nothing new that would make more. */
-  readonly congested: () => boolean;
+  /** Bytes written and not yet taken by the XMPP server (all rooms). */
+  readonly backlogBytes: () => number;
 }
+
+type Refuse = (condition: string, type: string, text: string) => void;
 
 /** One room's occupants and the stanzas that move them. */
 export class MucRoom {
   readonly occupants = new Occupants();
   private readonly history = new History();
-  /** Per occupant, whatever nick it goes by; dropped when its last session leaves. */
-  private readonly buckets = new Map<Occupant, TokenBucket>();
-  /** Nick changes waiting for their batch to commit: new nick -> occupant (the nick is held meanwhile). */
-  private readonly renaming = new Map<string, Occupant>();
+  /** Per bare JID, across leaves and rejoins: leaving and joining again refills nothing. */
+  private readonly buckets: KeyedBuckets;
+  /** New characters per server domain. */
+  private readonly newCharacters: KeyedBuckets;
+  private readonly output: TokenBucket;
+  private readonly invitations: Invitations;
+  /** Nick changes waiting for their batch to commit: the new nick's key -> who and to what (the nick is held meanwhile). */
+  private readonly renaming = new Map<string, { occupant: Occupant; nick: string }>();
+  /** New characters whose join has not committed yet: nick key -> bare JID (the nick is held, the world's count includes them). */
+  private readonly creating = new Map<string, string>();
+  /** Sessions waiting for their join to commit, with the history they asked for. */
+  private readonly awaiting = new Map<string, HistoryRequest>();
   private accepting = true;
 
-  constructor(readonly room: Room, private readonly deps: MucDeps) {}
+  constructor(readonly room: Room, private readonly deps: MucDeps) {
+    const perS = deps.limits.outputBytesPerS;
+    this.output = new TokenBucket(perS, perS * ROOM_OUTPUT_BURST_S, deps.clock);
+    this.invitations = new Invitations(deps.clock);
+    const { commandsPerS } = deps.limits;
+    this.buckets = new KeyedBuckets(commandsPerS, Math.max(COMMANDS_BURST_DEFAULT, commandsPerS), deps.clock, JID_BUCKETS_PER_ROOM_MAX);
+    const perMin = deps.limits.newCharactersPerDomainPerMin;
+    this.newCharacters = new KeyedBuckets(perMin / 60, perMin, deps.clock, JID_BUCKETS_PER_ROOM_MAX);
+  }
 
   get jid(): string {
     return `${this.room.id}@${this.deps.domain}`;
@@ -56,37 +88,63 @@ export class MucRoom {
     this.accepting = false;
   }
 
-  /** XEP-0045 §7.2: a join presence to room/nick. */
+  /**
+   * The room spent its output budget, or the server is behind and this room is
+   * one of those that made it so (over half its budget spent).
+   */
+  get busy(): boolean {
+    const level = this.output.level;
+    return level < 0 || (level < this.deps.limits.outputBytesPerS && this.deps.backlogBytes() > OUTGOING_BYTES_MAX);
+  }
+
+  /** XEP-0045 §7.2: a join presence to room/nick (or a presence from a session already in). */
   join(stanza: Element, nick: string): void {
     const from = String(stanza.attrs.from);
-    const bare = parseJid(from).bare().toString();
-    const refuse = (condition: string, type: string, text: string) => this.deps.send(joinError(stanza, condition, type, text));
+    const refuse: Refuse = (condition, type, text) => this.send(joinError(stanza, condition, type, text));
     if (!this.accepting) return refuse('service-unavailable', 'wait', 'This world is shutting down.');
-    if (this.deps.congested() && !this.occupants.bySessionJid(from)) return refuse('resource-constraint', 'wait', 'The world is very busy right now; join again in a moment.');
-    if (nick.trim() === '' || [...nick].length > NICK_CHARS_MAX || /[\u0000-\u001f]/.test(nick)) {
-      return refuse('jid-malformed', 'modify', `A nick is 1 to ${NICK_CHARS_MAX} characters.`);
-    }
     const current = this.occupants.bySessionJid(from);
     if (current && current.nick !== nick) return this.changeNick(stanza, current, nick);
     if (current) {
+      // Each of these is copied to someone: it spends a token like a command, or a flood of them would be amplified.
+      if (!this.bucket(current.bareJid).take()) return this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
       // §7.2: a presence with <x/> from someone joined is a client that thinks it is not: the whole join again.
-      if (stanza.getChild('x', NS_MUC)) return this.sendRoster(stanza, current);
+      if (stanza.getChild('x', NS_MUC)) return current.joined ? this.sendRoster(from, current, historyRequest(stanza)) : undefined;
       return this.availabilityChanged(current, stanza);
     }
-    const holder = this.occupants.byNickname(nick);
-    const owner = this.room.character(nick);
-    // XEP-0045 §7.2.9: a nick in use by someone else is a conflict; a character belongs to the JID that made it.
-    if ((holder && holder.bareJid !== bare) || (owner && owner.jid !== bare) || this.renaming.has(nick)) {
+    this.newSession(stanza, from, nick, refuse);
+  }
+
+  /** A session joins: checked against every limit, then either an extra session of a joined occupant, or a join for the batch. */
+  private newSession(stanza: Element, from: string, asked: string, refuse: Refuse): void {
+    const bare = parseJid(from).bare().toString();
+    const checked = nickname(asked);
+    if (!checked.ok) return refuse('jid-malformed', 'modify', checked.reason);
+    // RFC 8266 §2.3: the nick as enforced is the one shown; a client must ask for it as such.
+    if (checked.nick !== asked) return refuse('jid-malformed', 'modify', `Join as "${checked.nick}": nicks are compared after width, space and case folding (RFC 8266).`);
+    const { nick, key } = checked;
+    if (this.busy) return refuse('resource-constraint', 'wait', 'The world is very busy right now; join again in a moment.');
+    if (!this.bucket(bare).take()) return refuse('resource-constraint', 'wait', `Slow down: joins count as commands, at most ${this.deps.limits.commandsPerS} a second.`);
+    const holder = this.occupants.byNickKey(key);
+    const owner = this.room.characterByKey(key);
+    const creator = this.creating.get(key);
+    // XEP-0045 §7.2.9: a nick in use by someone else is a conflict; a character belongs to the JID that made it,
+    // and two nicks that compare equal (RFC 8266 §2.4) are one nick.
+    const mine = (o: { nick: string; bareJid?: string; jid?: string } | undefined) => o === undefined || (o.nick === nick && (o.bareJid ?? o.jid) === bare);
+    if (!mine(holder) || !mine(owner) || (creator !== undefined && creator !== bare) || this.renaming.has(key)) {
       return refuse('conflict', 'cancel', 'That nick belongs to another player; choose another.');
     }
-    // XEP-0045 §7.2.10: the room is full.
-    if (!holder && this.occupants.size >= this.deps.limits.occupantsMax) return refuse('service-unavailable', 'wait', 'This world is full.');
-    const added = this.occupants.add(nick, bare, from);
+    if (this.occupants.sessionsOfJid(bare) >= SESSIONS_PER_JID_MAX) return refuse('resource-constraint', 'wait', `At most ${SESSIONS_PER_JID_MAX} sessions of one account may be in this world.`);
+    if (!holder) {
+      const denied = this.newOccupantDenied(bare, owner === undefined && creator === undefined);
+      if (denied) return refuse(...denied);
+    }
+    const added = this.occupants.add(nick, key, bare, from);
     if (!added) return refuse('resource-constraint', 'wait', 'Too many sessions under this nick.');
     added.occupant.availability = availabilityOf(stanza, STATUS_CHARS_MAX);
     if (!added.first) {
       // Another session of the same player (XEP-0045 §7.2, as mod_muc): the roster, then where they stand.
-      this.sendRoster(stanza, added.occupant);
+      if (!added.occupant.joined) return void this.awaiting.set(from, historyRequest(stanza));
+      this.sendRoster(from, added.occupant, historyRequest(stanza));
       this.room.submit({ command: { kind: 'look', nick }, origin: { from } });
       return;
     }
@@ -94,18 +152,39 @@ export class MucRoom {
       this.occupants.remove(from);
       return refuse('resource-constraint', 'wait', 'This world is too busy right now; try again in a moment.');
     }
-    for (const other of this.occupants.all()) {
-      if (other !== added.occupant) this.toOccupant(other, (to) => this.available(added.occupant, to));
+    if (owner === undefined) this.creating.set(key, bare);
+    this.awaiting.set(from, historyRequest(stanza));
+  }
+
+  /** Why a JID may not become one more occupant (and maybe one more character) here, or null. */
+  private newOccupantDenied(bare: string, newCharacter: boolean): Parameters<Refuse> | null {
+    // XEP-0045 §7.2.10: the room is full.
+    if (this.occupants.size >= this.deps.limits.occupantsMax) return ['service-unavailable', 'wait', 'This world is full.'];
+    if (this.occupants.ofJid(bare).size >= OCCUPANTS_PER_JID_MAX) {
+      return ['policy-violation', 'modify', `One account may play at most ${OCCUPANTS_PER_JID_MAX} characters here at once.`];
     }
-    this.sendRoster(stanza, added.occupant);
+    if (!newCharacter) return null;
+    if (this.room.characterCount + this.creating.size >= this.deps.limits.charactersMax) {
+      return ['resource-constraint', 'cancel', `This world has room for ${this.deps.limits.charactersMax} characters and has no room for a new one; join as a character you have.`];
+    }
+    let pending = 0;
+    for (const jid of this.creating.values()) if (jid === bare) pending++;
+    if (this.room.charactersOwnedBy(bare) + pending >= CHARACTERS_PER_JID_MAX) {
+      return ['policy-violation', 'modify', `One account may make at most ${CHARACTERS_PER_JID_MAX} characters in this world; join as one you have.`];
+    }
+    if (!this.newCharacters.of(parseJid(bare).domain).take()) {
+      return ['resource-constraint', 'wait', `Too many new characters from your server: at most ${this.deps.limits.newCharactersPerDomainPerMin} a minute. Try again in a minute.`];
+    }
+    return null;
   }
 
   /** §7.7: a joined player's presence update (away, back, a status text) goes to everyone, the player too (110). */
   private availabilityChanged(occupant: Occupant, stanza: Element): void {
-    // Each update is copied to every occupant: it spends a token like a command, or a flood of them would be amplified.
-    if (!this.bucket(occupant).take()) return this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
     occupant.availability = availabilityOf(stanza, STATUS_CHARS_MAX);
-    for (const other of this.occupants.all()) this.toOccupant(other, (to) => this.available(occupant, to, other === occupant ? [STATUS_SELF] : []));
+    occupant.wire = undefined;
+    if (!occupant.joined) return; // it shows on the presence the committed join sends
+    const self = this.presenceOf(occupant, [STATUS_SELF]);
+    this.fanOut((to, other) => (other === occupant ? self : this.presenceOf(occupant)));
   }
 
   /**
@@ -113,29 +192,34 @@ export class MucRoom {
    * is (place, things, quest) and takes the new name; the presences go out once the
    * batch holding the change has committed (see `renamed`).
    */
-  private changeNick(stanza: Element, occupant: Occupant, nick: string): void {
-    const refuse = (condition: string, type: string, text: string) => this.deps.send(joinError(stanza, condition, type, text));
-    if (this.pendingNickOf(occupant) !== undefined) return refuse('not-acceptable', 'wait', 'Your last nick change is still being saved; try again in a moment.');
-    if (!this.bucket(occupant).take()) {
+  private changeNick(stanza: Element, occupant: Occupant, asked: string): void {
+    const refuse: Refuse = (condition, type, text) => this.send(joinError(stanza, condition, type, text));
+    if (!occupant.joined || this.pendingNickOf(occupant) !== undefined) return refuse('not-acceptable', 'wait', 'Your last join or nick change is still being saved; try again in a moment.');
+    if (!this.bucket(occupant.bareJid).take()) {
       this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
       return refuse('resource-constraint', 'wait', `Slow down: at most ${this.deps.limits.commandsPerS} commands a second.`);
     }
+    const checked = nickname(asked);
+    if (!checked.ok) return refuse('jid-malformed', 'modify', checked.reason);
+    if (checked.nick !== asked) return refuse('jid-malformed', 'modify', `Ask for "${checked.nick}": nicks are compared after width, space and case folding (RFC 8266).`);
     // Prosody's mod_muc would split this session off as a new occupant; here a nick is a character,
     // which cannot stand in two places, so one client cannot take it away from the others.
     if (occupant.sessions.size > 1) return refuse('not-acceptable', 'cancel', 'Change your nick from one client only: leave the world from your other clients first.');
     // §7.6.2: the new nick is someone else's (a player, an NPC, or another character of yours).
-    if (this.occupants.byNickname(nick) || this.renaming.has(nick) || this.room.character(nick)) {
+    // The same key is the same nick: a change of case only is refused too, since the character would not change.
+    const { key } = checked;
+    if (this.occupants.byNickKey(key) || this.renaming.has(key) || this.creating.has(key) || this.room.characterByKey(key) || this.room.character(asked)) {
       return refuse('conflict', 'cancel', 'That name is taken in this world; choose another.');
     }
     const from = String(stanza.attrs.from);
-    if (!this.room.submit({ command: { kind: 'rename', nick: occupant.nick, whom: nick }, origin: { from } })) {
+    if (!this.room.submit({ command: { kind: 'rename', nick: occupant.nick, whom: asked }, origin: { from } })) {
       return refuse('resource-constraint', 'wait', 'This world is too busy right now; try again in a moment.');
     }
-    this.renaming.set(nick, occupant);
+    this.renaming.set(key, { occupant, nick: asked });
   }
 
   private pendingNickOf(occupant: Occupant): string | undefined {
-    for (const [nick, o] of this.renaming) if (o === occupant) return nick;
+    for (const r of this.renaming.values()) if (r.occupant === occupant) return r.nick;
     return undefined;
   }
 
@@ -150,20 +234,29 @@ export class MucRoom {
 
   /** After COMMIT of a nick change: 303 from the old nick, then presence from the new one, to everyone (§7.6.3). */
   private renamed(oldNick: string, nick: string): void {
-    const occupant = this.renaming.get(nick);
-    this.renaming.delete(nick);
+    const key = nickKey(nick);
+    const pending = this.renaming.get(key);
+    this.renaming.delete(key);
+    const occupant = pending?.occupant;
     if (!occupant || occupant.nick !== oldNick || !this.occupants.byNickname(oldNick)) return; // left meanwhile
-    this.occupants.rename(occupant, nick);
-    for (const other of this.occupants.all()) {
-      const self = other === occupant ? [STATUS_SELF] : [];
-      this.toOccupant(other, (to) => occupantPresence(this.occupantJid(oldNick), to, { codes: [STATUS_NICK_CHANGED, ...self], unavailable: true, item: { nick } }));
-      this.toOccupant(other, (to) => this.available(occupant, to, self));
-    }
+    this.occupants.rename(occupant, nick, key);
+    const gone = (self: boolean) => occupantPresence(this.occupantJid(oldNick), '', { codes: [STATUS_NICK_CHANGED, ...(self ? [STATUS_SELF] : [])], unavailable: true, item: { nick } });
+    const goneWire = [gone(false), gone(true)].map((el) => splitAtTo(sanitize(el).toString()));
+    const self = this.presenceOf(occupant, [STATUS_SELF]);
+    this.fanOut((to, other) => {
+      const mine = other === occupant;
+      const g = goneWire[mine ? 1 : 0]!;
+      const p = mine ? self : this.presenceOf(occupant);
+      return [g, p];
+    });
   }
 
-  /** An occupant's available presence: their real JID when the room is non-anonymous, their show and status. */
-  private available(occupant: Occupant, to: string, codes: string[] = []): Element {
-    return occupantPresence(this.occupantJid(occupant.nick), to, { codes, item: this.realJid(occupant), availability: occupant.availability });
+  /** An occupant's available presence as others see it (or with `codes`, as it sees itself), in wire form; cached per occupant. */
+  private presenceOf(occupant: Occupant, codes: readonly string[] = []): PresenceWire {
+    const build = () => presenceWire(this.occupantJid(occupant.nick), occupant.availability, this.realJid(occupant), codes);
+    if (codes.length > 0) return build();
+    occupant.wire ??= {};
+    return (occupant.wire.presence ??= build());
   }
 
   private get nonAnonymous(): boolean {
@@ -176,40 +269,95 @@ export class MucRoom {
     return this.nonAnonymous && first !== undefined ? { jid: first } : {};
   }
 
+  /** The occupant's sessions as they go in a `to` attribute. */
+  private sessionsOf(occupant: Occupant): string[] {
+    occupant.wire ??= {};
+    return (occupant.wire.sessions ??= [...occupant.sessions].map(wireText));
+  }
+
+  /**
+   * One presence (or several) to every session of every announced occupant but
+   * `except`, built from wire parts: the O(occupants) step of joins, leaves and
+   * nick changes (XEP-0045 §7.2.3, §7.14, §7.6.3), at string-concatenation cost.
+   */
+  private fanOut(build: (to: string, other: Occupant) => PresenceWire | PresenceWire[], except?: Occupant): void {
+    const parts: string[] = [];
+    for (const other of this.occupants.all()) {
+      if (!other.joined || other === except) continue;
+      for (const to of this.sessionsOf(other)) {
+        const built = build(to, other);
+        for (const w of Array.isArray(built) ? built : [built]) parts.push(w.head, to, w.tail);
+      }
+    }
+    this.emit(parts.join(''));
+  }
+
   /**
    * Other occupants first, then self-presence with 110 (§7.2.3), the history the
    * join asked for (§7.2.15), then the subject, which always comes last (§7.2.16).
    */
-  private sendRoster(join: Element, self: Occupant): void {
-    const to = String(join.attrs.from);
+  private sendRoster(session: string, self: Occupant, request: HistoryRequest): void {
+    const to = wireText(session);
+    const parts: string[] = [];
     for (const other of this.occupants.all()) {
-      if (other !== self) this.deps.send(this.available(other, to));
+      if (other === self || !other.joined) continue;
+      const w = this.presenceOf(other);
+      parts.push(w.head, to, w.tail);
     }
     // §7.2.3: 100 tells the joiner that everyone sees their JID; 201 is never sent, as no join creates a room here.
-    const codes = this.nonAnonymous ? [STATUS_SELF, STATUS_NON_ANONYMOUS] : [STATUS_SELF];
-    this.deps.send(this.available(self, to, codes));
+    const mine = this.presenceOf(self, this.nonAnonymous ? [STATUS_SELF, STATUS_NON_ANONYMOUS] : [STATUS_SELF]);
+    parts.push(mine.head, to, mine.tail);
+    this.emit(parts.join(''));
     const where = this.room.character(self.nick)?.location ?? this.room.world.startLocation;
-    const line = (speaker: string, body: string, stampMs: number) => historyMessage(this.occupantJid(speaker), to, body, stampMs, this.jid);
-    const lines = this.history.recent(where, historyRequest(join), this.deps.clock.nowMs(), (l) => line(l.speaker, l.body, l.stampMs).toString().length);
-    for (const l of lines) this.deps.send(line(l.speaker, l.body, l.stampMs));
-    this.deps.send(subjectMessage(this.jid, to, this.room.world.subject));
+    const wireOf = (l: Line) => (l.wire ??= splitAtTo(sanitize(historyMessage(this.occupantJid(l.speaker), '', l.body, l.stampMs, this.jid)).toString()));
+    const lines = this.history.recent(where, request, this.deps.clock.nowMs(), (l) => wireOf(l).head.length + to.length + wireOf(l).tail.length);
+    const history = lines.map((l) => { const w = wireOf(l); return w.head + to + w.tail; });
+    this.emit(history.join(''));
+    this.send(subjectMessage(this.jid, session, this.room.world.subject));
   }
 
-  /** XEP-0045 §7.14: an unavailable presence from a session. */
+  /** After COMMIT of a join: everyone else learns of the joiner, each of its sessions gets the room (§7.2.3). */
+  private announce(nick: string): void {
+    const occupant = this.occupants.byNickname(nick);
+    this.creating.delete(occupant?.key ?? '');
+    if (!occupant || occupant.joined) return; // left before its join committed
+    occupant.joined = true;
+    this.fanOut(() => this.presenceOf(occupant), occupant);
+    for (const session of occupant.sessions) {
+      this.sendRoster(session, occupant, this.awaiting.get(session) ?? {});
+      this.awaiting.delete(session);
+    }
+  }
+
+  /** A join whose batch did not commit leaves nothing behind: the nick is free and the joiner hears why (§7.2.6-style error). */
+  private joinFailed(nick: string, jid: string | undefined, reason: string): void {
+    const occupant = this.occupants.byNickname(nick);
+    if (jid !== undefined) for (const [key, j] of this.creating) if (j === jid && key === occupant?.key) this.creating.delete(key);
+    if (!occupant || occupant.joined) return;
+    for (const session of [...occupant.sessions]) {
+      this.occupants.remove(session);
+      this.awaiting.delete(session);
+      this.send(joinError(xml('presence', { from: session, to: this.occupantJid(nick) }), 'internal-server-error', 'wait', `${reason} You have not joined; join again.`));
+    }
+  }
+
+  /** XEP-0045 §7.14: an unavailable presence from a session. A leave is never refused: it spends a token, in debt if need be. */
   leave(from: string, codes: string[] = []): void {
     const removed = this.occupants.remove(from);
     if (!removed) return;
     const { occupant, last } = removed;
-    this.deps.send(occupantPresence(this.occupantJid(occupant.nick), from, { codes: [STATUS_SELF, ...codes], unavailable: true }));
+    this.awaiting.delete(from);
+    this.send(occupantPresence(this.occupantJid(occupant.nick), from, { codes: [STATUS_SELF, ...codes], unavailable: true }));
     if (!last) return;
-    this.buckets.delete(occupant);
-    for (const other of this.occupants.all()) {
-      this.toOccupant(other, (to) => occupantPresence(this.occupantJid(occupant.nick), to, { codes, unavailable: true }));
+    this.bucket(occupant.bareJid).charge(1);
+    if (occupant.joined) {
+      const gone = splitAtTo(sanitize(occupantPresence(this.occupantJid(occupant.nick), '', { codes, unavailable: true })).toString());
+      this.fanOut(() => gone, occupant);
     }
     // A nick change still on its way: the character leaves under the name it is about to have.
     const nick = this.actingNick(occupant);
-    if (nick !== occupant.nick) this.renaming.delete(nick);
-    this.room.submit({ command: { kind: 'leave', nick } });
+    if (nick !== occupant.nick) for (const [key, r] of this.renaming) if (r.occupant === occupant) this.renaming.delete(key);
+    this.room.submit({ command: { kind: 'leave', nick } }, { always: true });
   }
 
   /** A groupchat message: a command for the room's next batch, or a reply saying why not. */
@@ -219,13 +367,13 @@ export class MucRoom {
     // XEP-0045 §7.4: only occupants may send to the room.
     if (!occupant) {
       this.deps.telemetry.commandRefused(this.room.id, 'not-occupant');
-      return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before typing commands.'));
+      return this.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before typing commands.'));
     }
     const body = stanza.getChildText('body');
     // §8.1: the subject is the world's own; occupants may not change it.
-    if (body === null && stanza.getChild('subject')) return this.deps.send(errorReply(stanza, 'forbidden', 'auth', 'The subject belongs to the world; it cannot be changed.'));
+    if (body === null && stanza.getChild('subject')) return this.send(errorReply(stanza, 'forbidden', 'auth', 'The subject belongs to the world; it cannot be changed.'));
     if (body === null) return; // chat states and receipts carry no command
-    const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
+    const reply = (text: string) => this.send(groupchat(this.jid, from, text));
     if (!this.admit(occupant, body, reply)) return;
     const reflects = reflectionOf(stanza);
     const parsed = parseBody(body, this.actingNick(occupant));
@@ -234,7 +382,7 @@ export class MucRoom {
       return this.submit({ command: parsed.command, origin: { from, reflects } }, reply);
     }
     // XEP-0045 §7.4: the sender sees their own message reflected; only they do, it is a command.
-    this.toOccupant(occupant, (to) => groupchat(this.occupantJid(occupant.nick), to, body, reflects));
+    for (const to of occupant.sessions) this.send(groupchat(this.occupantJid(occupant.nick), to, body, reflects));
     if (!parsed.ok) {
       if (parsed.refused) this.deps.telemetry.commandRefused(this.room.id, 'not-a-command');
       return reply(parsed.reply);
@@ -250,36 +398,45 @@ export class MucRoom {
     if (body === null) return;
     if (!occupant) {
       this.deps.telemetry.commandRefused(this.room.id, 'not-occupant');
-      return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before whispering.'));
+      return this.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before whispering.'));
     }
-    if (!this.occupants.byNickname(toNick)) return this.deps.send(errorReply(stanza, 'item-not-found', 'cancel', `Nobody called ${toNick} is in this world.`));
-    const reply = (text: string) => this.deps.send(groupchat(this.jid, from, text));
+    if (!this.occupants.byNickname(toNick)?.joined) return this.send(errorReply(stanza, 'item-not-found', 'cancel', `Nobody called ${toNick} is in this world.`));
+    const reply = (text: string) => this.send(groupchat(this.jid, from, text));
     if (!this.admit(occupant, body, reply) || body.trim() === '') return;
     this.submit({ command: { kind: 'whisper', nick: this.actingNick(occupant), whom: toNick, text: body.trim() }, origin: { from, private: true } }, reply);
   }
 
-  /** XEP-0045 §7.8.2: an occupant invites someone; the room passes the invitation on from itself. */
+  /**
+   * XEP-0045 §7.8.2: an occupant invites someone; the room passes the invitation on
+   * from itself. The room's JID lends it weight, so each invitation spends a token,
+   * and one JID reaches a bounded number of people (Invitations).
+   */
   invite(stanza: Element): void {
     const from = String(stanza.attrs.from);
     const occupant = this.occupants.bySessionJid(from);
-    if (!occupant) return this.deps.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before inviting anyone.'));
+    if (!occupant?.joined) return this.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before inviting anyone.'));
     const invites = stanza.getChild('x', NS_MUC_USER)!.getChildren('invite').slice(0, INVITES_PER_MESSAGE_MAX);
     for (const invite of invites) {
-      if (!this.bucket(occupant).take()) return this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
+      if (!this.bucket(occupant.bareJid).take()) return this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
       let to: string;
       try {
         to = parseJid(String(invite.attrs.to ?? '')).bare().toString();
       } catch {
         to = '';
       }
-      if (!to.includes('@')) return this.deps.send(errorReply(stanza, 'jid-malformed', 'modify', 'An invitation needs the bare JID of the one invited.'));
+      if (!to.includes('@')) return this.send(errorReply(stanza, 'jid-malformed', 'modify', 'An invitation needs the bare JID of the one invited.'));
+      const refused = this.invitations.refusal(occupant.bareJid, to);
+      if (refused) {
+        this.deps.telemetry.commandRefused(this.room.id, 'rate-limited');
+        return this.send(errorReply(stanza, 'policy-violation', 'wait', refused));
+      }
       const reason = invite.getChildText('reason')?.trim();
       const bounded = reason ? [...reason].slice(0, STATUS_CHARS_MAX).join('') : undefined;
-      this.deps.send(invitation(this.jid, to, occupant.bareJid, this.room.world.title, bounded));
+      this.send(invitation(this.jid, to, occupant.bareJid, this.room.world.title, bounded));
     }
   }
 
-  /** The checks every command passes before parsing: open room, size, rate. A refusal is replied to and counted. */
+  /** The checks every command passes before parsing: open room, output budget, size, rate. A refusal is replied to and counted. */
   private admit(occupant: Occupant, body: string, reply: (text: string) => void): boolean {
     const refuse = (reason: RefusalReason, text?: string) => {
       this.deps.telemetry.commandRefused(this.room.id, reason);
@@ -287,10 +444,10 @@ export class MucRoom {
       return false;
     };
     if (!this.accepting) return refuse('shutting-down', 'This world is shutting down; your command was not taken.');
-    if (this.deps.congested()) return refuse('server-busy', 'The world is very busy right now; try that again in a moment.');
+    if (this.busy) return refuse('server-busy', 'The world is very busy right now; try that again in a moment.');
     const bytes = utf8Bytes(body);
     if (bytes > this.deps.limits.bodyBytesMax) return refuse('too-long', `That message is too long (${bytes} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);
-    if (!this.bucket(occupant).take()) {
+    if (!this.bucket(occupant.bareJid).take()) {
       this.slowDown(occupant, reply);
       return refuse('rate-limited');
     }
@@ -304,62 +461,80 @@ export class MucRoom {
   }
 
   private slowDown(occupant: Occupant, reply: (text: string) => void): void {
-    const bucket = this.bucket(occupant);
+    const bucket = this.bucket(occupant.bareJid);
     if (bucket.warned) return; // counted, silently dropped until a token is back
     bucket.warned = true;
     reply(`Slow down: at most ${this.deps.limits.commandsPerS} commands a second.`);
   }
 
-  private bucket(occupant: Occupant): TokenBucket {
-    let b = this.buckets.get(occupant);
-    if (!b) {
-      b = new TokenBucket(this.deps.limits.commandsPerS, Math.max(COMMANDS_BURST_DEFAULT, this.deps.limits.commandsPerS), this.deps.clock);
-      this.buckets.set(occupant, b);
-    }
-    return b;
+  private bucket(bareJid: string): TokenBucket {
+    return this.buckets.of(bareJid);
   }
 
-  /** After COMMIT: each message to every session of the character's occupant. */
+  /**
+   * After COMMIT: the batch's joins are announced and its nick changes shown, then
+   * each message goes to every session of the character's occupant. Every body is
+   * cleaned and escaped once, and the whole batch leaves as one write.
+   */
   deliver({ messages, speech }: Rendered, batch: readonly Submission[]): void {
-    for (const s of batch) if (s.command.kind === 'rename') this.renamed(s.command.nick, s.command.whom ?? s.command.nick);
+    for (const s of batch) {
+      if (s.command.kind === 'rename') this.renamed(s.command.nick, s.command.whom ?? s.command.nick);
+      if (s.command.kind === 'join') this.announce(s.command.nick);
+    }
     this.history.record(speech, this.deps.clock.nowMs());
     const nicks = this.room.projection.characters;
+    const texts = new WireTexts();
+    const parts: string[] = [];
     let sent = 0;
     for (const m of messages) {
       const occupant = this.occupants.byNickname(nicks[m.to]?.nick ?? '');
-      if (!occupant) continue; // left since; nothing to show
+      if (!occupant?.joined) continue; // left since; nothing to show
       if (m.answers !== undefined && batch[m.answers]?.origin?.private) continue; // the client shows its own private message
-      const from = m.speaker === null ? this.jid : this.occupantJid(m.speaker);
-      if (m.private) {
-        this.toOccupant(occupant, (to) => privateMessage(from, to, m.body));
-        sent += occupant.sessions.size;
-        continue;
-      }
+      const from = texts.attr(m.speaker === null ? this.jid : this.occupantJid(m.speaker));
+      const body = texts.body(m.body);
       const reflects = m.reflects === undefined ? undefined : batch[m.reflects]?.origin?.reflects;
-      this.toOccupant(occupant, (to) => groupchat(from, to, m.body, reflects));
+      for (const to of this.sessionsOf(occupant)) parts.push(m.private ? privateWire(from, to, body) : groupchatWire(from, to, body, reflects));
       sent += occupant.sessions.size;
     }
+    this.emit(parts.join(''));
     this.deps.telemetry.stanzasSent(this.room.id, sent);
   }
 
-  /** A batch that did not commit: its senders hear that nothing happened. */
+  /**
+   * A batch that did not commit, or whose outcome is unknown: its senders hear so
+   * (`reason`); joins in it leave nothing behind, nick changes are undone.
+   */
   refuse(batch: readonly Submission[], reason: string): void {
     const told = new Set<string>();
     for (const s of batch) {
       const from = s.origin?.from;
       if (s.command.kind === 'rename' && from) this.renameRefused(from, s.command.whom ?? s.command.nick);
+      if (s.command.kind === 'join') {
+        this.joinFailed(s.command.nick, s.command.jid, reason);
+        continue;
+      }
       if (from && !told.has(from) && this.occupants.bySessionJid(from)) {
         told.add(from);
-        this.deps.send(groupchat(this.jid, from, reason));
+        this.send(groupchat(this.jid, from, reason));
       }
+    }
+  }
+
+  /** Commands a batch could not act on (their player was not in the world by then): each sender is told, none is dropped in silence. */
+  unanswerable(batch: readonly Submission[]): void {
+    for (const s of batch) {
+      const from = s.origin?.from;
+      if (from && s.command.kind !== 'leave') this.send(groupchat(this.jid, from, 'You are not in this world: join the room first.'));
     }
   }
 
   /** §7.6.2: the nick change did not commit; the client keeps its old nick. */
   private renameRefused(from: string, nick: string): void {
-    if (!this.renaming.delete(nick)) return;
+    let found = false;
+    for (const [key, r] of this.renaming) if (r.nick === nick) found = this.renaming.delete(key);
+    if (!found) return;
     const asked = xml('presence', { from, to: this.occupantJid(nick) });
-    this.deps.send(errorReply(asked, 'internal-server-error', 'wait', 'The world could not save your new name; you keep the old one.'));
+    this.send(errorReply(asked, 'internal-server-error', 'wait', 'The world could not save your new name; you keep the old one.'));
   }
 
   /** Shutdown: every occupant gets an unavailable presence with 332 (XEP-0045 §10.2 "system shutdown"). */
@@ -369,7 +544,21 @@ export class MucRoom {
     }
   }
 
-  private toOccupant(occupant: Occupant, build: (to: string) => Element): void {
-    for (const session of occupant.sessions) this.deps.send(build(session));
+  /** An element to the server, cleaned of XML-forbidden characters. */
+  private send(el: Element): void {
+    this.emit(sanitize(el).toString());
   }
+
+  /** Wire bytes to the server, charged to the room's output budget (committed output is written even past it). */
+  private emit(wire: string): void {
+    if (wire === '') return;
+    this.output.charge(wire.length);
+    this.deps.write(wire);
+  }
+}
+
+/** A presence serialized with an empty `to`, cut there so any recipient can be put in. */
+function splitAtTo(serialized: string): PresenceWire {
+  const at = serialized.indexOf(' to=""') + ' to="'.length;
+  return { head: serialized.slice(0, at), tail: serialized.slice(at) };
 }

@@ -50,7 +50,7 @@ for (const server of SERVER_KINDS) describe(`restarts mid-game: ${SERVER_NAMES[s
     const occupants = world.service.edge.room('realm')!.occupants;
     const frank = occupants.byNickname('Frank')!;
     // A session that died while the component was away: Prosody never told us.
-    occupants.add('Frank', frank.bareJid, `${frank.bareJid}/vanished`);
+    occupants.add('Frank', frank.key, frank.bareJid, `${frank.bareJid}/vanished`);
     expect(occupants.byNickname('Frank')!.sessions.size).to.equal(2);
     // Anything sent to Frank's sessions now bounces from the vanished one.
     world.service.edge.room('realm')!.room.submit({ command: { kind: 'look', nick: 'Frank' } });

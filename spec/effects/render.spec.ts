@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { render, exitsLine, type Message } from '../../lib/effects/index.ts';
 import { characterCode, carriedBy, DIRECTIONS, DIRECTION_COUNT, Entity, everyoneAt, Field, Fx, Look } from '../../lib/engines/protocol.ts';
 import type { Projection, RoomWorld } from '../../lib/contextualization/index.ts';
+import { NAMES_LISTED_MAX } from '../../lib/constants.ts';
 
 const dir = (name: (typeof DIRECTIONS)[number]) => DIRECTIONS.indexOf(name);
 const ints = (v: number[]) => Int32Array.from(v);
@@ -177,6 +178,34 @@ describe('effects render', function () {
 
     it('renders nothing for no effects', function () {
       expect(renderAll([])).to.deep.equal([]);
+    });
+  });
+
+  describe('a crowd (NAMES_LISTED_MAX names, then a count)', function () {
+    const CROWD = 1000;
+    const crowded: Projection = {
+      ...projection,
+      characters: [projection.characters[0]!, ...Array.from({ length: CROWD }, (_, i) => ({
+        id: i + 1, nick: `Player${i + 1}`, jid: `p${i + 1}@x`, location: i < CROWD - 3 ? 0 : 1, present: true, hp: 10, quest: false,
+      }))],
+    };
+    const renderCrowd = (records: Fx7[]) => render({ changes: ints([]), effects: Int32Array.from(records.flatMap(([to, fx, a = 0, b = 0, c = 0, e = -1, m = 0]) => [to, fx, a, b, c, e, m])) }, {
+      world: world(), before: crowded, after: crowded, texts: [],
+    }).messages;
+
+    it('a look in a place of a thousand names ten of them and counts the rest, in under 1 KB', function () {
+      const body = renderCrowd([[1, Fx.description, 0]])[0]!.body;
+      const also = body.split('\n').find((l) => l.startsWith('Also here:'))!;
+      expect(also).to.equal(`Also here: giant rat, ${Array.from({ length: NAMES_LISTED_MAX - 1 }, (_, i) => `Player${i + 2}`).join(', ')} and ${CROWD - 3 - 1 + 1 - NAMES_LISTED_MAX} others`);
+      expect(Buffer.byteLength(body)).to.be.below(1024);
+      expect(body.split('\n').at(-1)).to.equal('Exits: north, east');
+    });
+
+    it('who sums up a crowded place in one line and lists a quiet one player by player', function () {
+      const lines = renderCrowd([[1, Fx.who]])[0]!.body.split('\n');
+      expect(lines[0]).to.equal(`Players in The Realm (${CROWD}):`);
+      expect(lines[1]).to.match(new RegExp(`^  Town Square \\(${CROWD - 3}\\): Player1, Player2, .*Player10 and ${CROWD - 3 - NAMES_LISTED_MAX} others$`));
+      expect(lines.slice(2)).to.deep.equal([`  Player${CROWD - 2} - North Gate`, `  Player${CROWD - 1} - North Gate`, `  Player${CROWD} - North Gate`]);
     });
   });
 });

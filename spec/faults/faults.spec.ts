@@ -17,9 +17,9 @@ import { ROOT_DIR } from '../../lib/config/index.ts';
 import { startPrivateProsody } from '../../lib/demo/prosody.ts';
 import { type PrivateXmppServer } from '../../lib/demo/private-server.ts';
 import { connectPlayer } from '../support/player.ts';
-import { COMPONENT_DOMAIN, createTestDatabase, databaseKinds, SERVER_NAMES, serverVariants, startWorld, type ServerKind, type TestDatabase, type World } from '../support/flux.ts';
+import { COMPONENT_DOMAIN, createTestDatabase, SERVER_NAMES, serverVariants, startWorld, type ServerKind, type TestDatabase, type World } from '../support/flux.ts';
 import { audit, ScriptedLoad } from '../support/load.ts';
-import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../support/postgres.ts';
+import { describeOnPostgres, postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../support/postgres.ts';
 import { until } from '../support/until.ts';
 
 const NAMES = ['ann', 'ben', 'cy', 'dee'];
@@ -53,9 +53,7 @@ function loadedWorld(kind: 'embedded' | 'postgresql', server: ServerKind = 'pros
   return suite;
 }
 
-const onPostgres = databaseKinds().includes('postgresql');
-
-(onPostgres ? describe : describe.skip)('faults: the database connections are killed again and again (pg_terminate_backend)', function () {
+describeOnPostgres('faults: the database connections are killed again and again (pg_terminate_backend)', function () {
   const suite = loadedWorld('postgresql');
 
   it('loses nothing and shows nothing that did not commit', async function () {
@@ -80,7 +78,7 @@ const onPostgres = databaseKinds().includes('postgresql');
   });
 });
 
-(onPostgres && postgresBinDir() ? describe : describe.skip)('faults: PostgreSQL restarts mid-game (a private cluster)', function () {
+describeOnPostgres('faults: PostgreSQL restarts mid-game (a private cluster)', function () {
   let server: PrivatePostgres;
   let world: World;
   let load: ScriptedLoad;
@@ -116,9 +114,9 @@ const onPostgres = databaseKinds().includes('postgresql');
     expect(later.length, 'commands sent after the last restart commit and come back').to.be.above(0);
     expect(result.tokensCommitted).to.be.above(20);
   });
-});
+}, postgresBinDir() ? null : 'no PostgreSQL server binaries under /usr/lib/postgresql to start a private cluster with (apt-get install postgresql)');
 
-(onPostgres ? describe : describe.skip)('faults: the component is SIGKILLed mid-batch and started again', function () {
+describeOnPostgres('faults: the component is SIGKILLed mid-batch and started again', function () {
   let db: TestDatabase;
   let prosody: PrivateXmppServer;
   let flux: ChildProcess | undefined;

@@ -14,7 +14,8 @@ import { ROOT_DIR } from '../../lib/config/index.ts';
 import { startPrivateProsody } from '../../lib/demo/prosody.ts';
 import { type PrivateXmppServer } from '../../lib/demo/private-server.ts';
 import { bodyOf, connectPlayer, type Element } from '../support/player.ts';
-import { COMPONENT_DOMAIN, createTestDatabase, databaseKinds, startWorld, type TestDatabase, type World } from '../support/flux.ts';
+import { COMPONENT_DOMAIN, createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
+import { describeOnPostgres } from '../support/postgres.ts';
 import { until } from '../support/until.ts';
 
 const log = pino({ level: 'silent' });
@@ -22,7 +23,7 @@ const ROOM = `realm@${COMPONENT_DOMAIN}`;
 const fromRoomOf = (room: string, re: RegExp) => (el: Element) => el.name === 'message' && el.attrs.from === room && re.test(bodyOf(el) ?? '');
 const fromRoom = (re: RegExp) => (el: Element) => el.name === 'message' && el.attrs.from === ROOM && re.test(bodyOf(el) ?? '');
 
-(databaseKinds().includes('postgresql') ? describe : describe.skip)('room ownership across instances (PostgreSQL)', function () {
+describeOnPostgres('room ownership across instances (PostgreSQL)', function () {
   let db: TestDatabase;
 
   before(async function () {

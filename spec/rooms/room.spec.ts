@@ -13,6 +13,7 @@ import { Room } from '../../lib/rooms/index.ts';
 import { ROOT_DIR } from '../../lib/config/index.ts';
 import type { Message } from '../../lib/effects/index.ts';
 import type { Submission } from '../../lib/negotiation/index.ts';
+import { ROOM_QUEUE_COMMANDS_MAX } from '../../lib/constants.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -32,16 +33,21 @@ describe('room (lib/rooms) on the embedded database', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function openRoom() {
+  async function openRoom(options: { deliverThrows?: boolean } = {}) {
     const loaded = (await loadRoom(db, 'realm'))!;
     const delivered: Message[] = [];
     const refused: { batch: readonly Submission[]; reason: string }[] = [];
+    const unanswered: Submission[] = [];
     const room = new Room({
       db, log, loaded, engine: KernelEngine.wasm(compileKernel(), loaded.world, 16), tickMs: 5, batchMax: 16, npcTickMs: 0,
-      deliver: (_r, { messages }) => delivered.push(...messages),
+      deliver: (_r, { messages }) => {
+        if (options.deliverThrows) throw new Error('the socket went away while delivering');
+        delivered.push(...messages);
+      },
       refuse: (_r, batch, reason) => refused.push({ batch, reason }),
+      unanswerable: (_r, commands) => unanswered.push(...commands),
     });
-    return { room, delivered, refused };
+    return { room, delivered, refused, unanswered };
   }
 
   it('lets only one of two writers of a room commit a version; the loser shows nothing, reloads and goes on', async function () {
@@ -99,5 +105,49 @@ describe('room (lib/rooms) on the embedded database', function () {
     room.submit({ command: { kind: 'whisper', nick: 'Ann', whom: 'cyrus', text: 'again' } });
     await room.drain();
     expect(delivered.filter((m) => m.to === cy.id && m.private).map((m) => m.body)).to.deep.equal(['welcome', 'again']);
+  });
+
+  it('never tells players "nothing happened" about a batch that committed but could not be shown', async function () {
+    const { room, refused } = await openRoom({ deliverThrows: true });
+    const version = room.projection.version;
+    room.submit({ command: { kind: 'go', nick: 'Ann', direction: 0 }, origin: { from: 'ann@example.org/x' } });
+    await room.drain();
+    expect(room.projection.version, 'it committed').to.equal(version + 1);
+    expect(refused).to.have.length(1);
+    expect(refused[0]!.reason).to.not.match(/nothing happened/);
+    expect(refused[0]!.reason).to.match(/was done.*look/);
+    const fresh = await openRoom();
+    expect(fresh.room.character('Ann')!.location, 'and the committed move stays').to.equal(room.character('Ann')!.location);
+    room.submit({ command: { kind: 'go', nick: 'Ann', direction: 2 } });
+    await room.drain();
+  });
+
+  it('answers a command whose player is not in the world, and a join racing another JID for a nick made in the same batch', async function () {
+    const { room, unanswered, delivered } = await openRoom();
+    room.submit({ command: { kind: 'look', nick: 'Nobody' }, origin: { from: 'nobody@example.org/x' } });
+    room.submit({ command: { kind: 'join', nick: 'Zed', jid: 'zed@example.org' }, origin: { from: 'zed@example.org/x' } });
+    room.submit({ command: { kind: 'leave', nick: 'Zed' } });
+    room.submit({ command: { kind: 'join', nick: 'Zed', jid: 'mallory@example.org' }, origin: { from: 'mallory@example.org/x' } });
+    await room.drain();
+    expect(unanswered.map((s) => s.origin?.from)).to.deep.equal(['nobody@example.org/x', 'mallory@example.org/x']);
+    expect(room.character('Zed')?.jid).to.equal('zed@example.org');
+    expect(delivered.every((m) => room.projection.characters[m.to]?.jid !== 'mallory@example.org')).to.equal(true);
+  });
+
+  it('queues a leave even when the queue is full, and stops its tick once abandoned', async function () {
+    const { room } = await openRoom();
+    room.submit({ command: { kind: 'join', nick: 'Flo', jid: 'flo@example.org' } });
+    await room.drain();
+    room.abandon();
+    let accepted = 0;
+    for (let i = 0; i < ROOM_QUEUE_COMMANDS_MAX; i++) if (room.submit({ command: { kind: 'look', nick: 'Flo' } })) accepted++;
+    expect(accepted, 'an abandoned room takes nothing').to.equal(0);
+    const live = await openRoom();
+    let queued = 0;
+    while (queued <= 2 * ROOM_QUEUE_COMMANDS_MAX && live.room.submit({ command: { kind: 'look', nick: 'Flo' } })) queued++;
+    expect(queued, 'the queue filled up').to.be.within(ROOM_QUEUE_COMMANDS_MAX, ROOM_QUEUE_COMMANDS_MAX + 16);
+    expect(live.room.submit({ command: { kind: 'leave', nick: 'Flo' } }, { always: true }), 'a leave is never refused').to.equal(true);
+    await live.room.drain();
+    expect(live.room.character('Flo')!.present).to.equal(false);
   });
 });

@@ -6,6 +6,11 @@ import { parseWorld, readWorldFile, seedOf, type WorldDefinition } from '../../l
 import { ROOT_DIR } from '../../lib/config/index.ts';
 import { WorldError } from '../../lib/errors.ts';
 import { DIRECTIONS } from '../../lib/engines/protocol.ts';
+import {
+  ITEM_DESCRIPTION_CHARS_MAX, ITEM_NAME_CHARS_MAX, ITEMS_PER_ROOM_MAX, KEYWORD_CHARS_MAX, KEYWORDS_PER_THING_MAX, LOCATION_DESCRIPTION_CHARS_MAX,
+  LOCATION_TITLE_CHARS_MAX, LOCATIONS_PER_ROOM_MAX, NICK_CHARS_MAX, NPC_DESCRIPTION_CHARS_MAX, NPC_THANKS_CHARS_MAX, NPCS_PER_ROOM_MAX,
+  WORLD_KEY_CHARS_MAX, WORLD_SUBJECT_CHARS_MAX, WORLD_TITLE_CHARS_MAX,
+} from '../../lib/constants.ts';
 
 const FILE = 'worlds/test.yaml';
 
@@ -253,6 +258,91 @@ npcs:
         const error = worldError(source);
         expect(error.reason).to.include(reason);
         expect(error.line).to.equal(lineOf(source, marker));
+      });
+    }
+
+    // what, from, the field's text at its limit (accepted) and over it (refused), the reason, the marker of its line
+    const keywords = (n: number) => `[${Array.from({ length: n }, (_, i) => `w${i}`).join(', ')}]`;
+    const limits: [string, string, (n: number) => string, number, string, string][] = [
+      ['an item name', 'name: meat cleaver', (n) => `name: ${'c'.repeat(n)}`, ITEM_NAME_CHARS_MAX, 'item cleaver: name', 'name: ccc'],
+      ['an item description', 'description: Heavy.', (n) => `description: ${'h'.repeat(n)}`, ITEM_DESCRIPTION_CHARS_MAX, 'item cleaver: description', 'description: hhh'],
+      ['an NPC name (its nick)', 'name: kitchen cat', (n) => `name: ${'k'.repeat(n)}`, NICK_CHARS_MAX, 'npc cat: name', 'name: kkk'],
+      ['an NPC description', 'description: Ginger.', (n) => `description: ${'g'.repeat(n)}`, NPC_DESCRIPTION_CHARS_MAX, 'npc cat: description', 'description: ggg'],
+      ['an NPC\'s thanks', 'thanks: My cleaver!', (n) => `thanks: ${'m'.repeat(n)}`, NPC_THANKS_CHARS_MAX, 'npc cook: thanks', 'thanks: mmm'],
+      ['a keyword', 'keywords: [cleaver]', (n) => `keywords: [${'c'.repeat(n)}]`, KEYWORD_CHARS_MAX, `item cleaver: keyword "${'c'.repeat(KEYWORD_CHARS_MAX + 1)}"`, 'keywords: [ccc'],
+    ];
+    for (const [what, from, at, max, owner, marker] of limits) {
+      it(`takes ${what} of ${max} characters and refuses one of ${max + 1}, at its line`, function () {
+        expect(() => parseWorld(edit(THINGS, from, at(max)), FILE)).not.to.throw();
+        const source = edit(THINGS, from, at(max + 1));
+        const error = worldError(source);
+        expect(error.reason).to.equal(`${owner} is ${max + 1} characters; at most ${max}`);
+        expect(error.line).to.equal(lineOf(source, marker));
+      });
+    }
+
+    it(`takes ${KEYWORDS_PER_THING_MAX} keywords on a thing and refuses ${KEYWORDS_PER_THING_MAX + 1}`, function () {
+      expect(parseWorld(edit(THINGS, 'keywords: [cat]', `keywords: ${keywords(KEYWORDS_PER_THING_MAX)}`), FILE).npcs[1]!.keywords).to.have.length(KEYWORDS_PER_THING_MAX);
+      const source = edit(THINGS, 'keywords: [cat]', `keywords: ${keywords(KEYWORDS_PER_THING_MAX + 1)}`);
+      const error = worldError(source);
+      expect(error.reason).to.equal(`npc cat: ${KEYWORDS_PER_THING_MAX + 1} keywords; at most ${KEYWORDS_PER_THING_MAX}`);
+      expect(error.line).to.equal(lineOf(source, 'keywords: [w0'));
+    });
+  });
+
+  describe('limits: every text and every list of a world file is bounded', function () {
+    // what, from, the field at n characters, its limit, the reason's owner and key, the marker of its line
+    const limits: [string, string, (n: number) => string, number, string, string][] = [
+      ['a world title', 'title: Test World', (n) => `title: ${'t'.repeat(n)}`, WORLD_TITLE_CHARS_MAX, 'world: title', 'title: ttt'],
+      ['a subject', 'subject: Welcome to the test.', (n) => `subject: ${'s'.repeat(n)}`, WORLD_SUBJECT_CHARS_MAX, 'world: subject', 'subject: sss'],
+      ['a location title', 'title: Kitchen', (n) => `title: ${'k'.repeat(n)}`, LOCATION_TITLE_CHARS_MAX, 'location kitchen: title', 'title: kkk'],
+      ['a location description', 'description: Pots and pans.', (n) => `description: ${'p'.repeat(n)}`, LOCATION_DESCRIPTION_CHARS_MAX, 'location kitchen: description', 'description: ppp'],
+    ];
+    for (const [what, from, at, max, owner, marker] of limits) {
+      it(`takes ${what} of ${max} characters and refuses one of ${max + 1}, at its line`, function () {
+        expect(() => parseWorld(edit(VALID, from, at(max)), FILE)).not.to.throw();
+        const source = edit(VALID, from, at(max + 1));
+        const error = worldError(source);
+        expect(error.reason).to.equal(`${owner} is ${max + 1} characters; at most ${max}`);
+        expect(error.line).to.equal(lineOf(source, marker));
+      });
+    }
+
+    it('counts characters, not UTF-16 units: a title of astral-plane characters', function () {
+      const map = '\u{1F5FA}'; // one character, two UTF-16 units
+      expect(parseWorld(edit(VALID, 'title: Test World', `title: ${map.repeat(WORLD_TITLE_CHARS_MAX)}`), FILE).title).to.have.length(2 * WORLD_TITLE_CHARS_MAX);
+      const { reason } = worldError(edit(VALID, 'title: Test World', `title: ${map.repeat(WORLD_TITLE_CHARS_MAX + 1)}`));
+      expect(reason).to.equal(`world: title is ${WORLD_TITLE_CHARS_MAX + 1} characters; at most ${WORLD_TITLE_CHARS_MAX}`);
+    });
+
+    it(`refuses a location key over ${WORLD_KEY_CHARS_MAX} characters, at its line`, function () {
+      const key = 'k'.repeat(WORLD_KEY_CHARS_MAX + 1);
+      const source = edit(VALID, '  attic:\n', `  ${key}:\n    title: Long\n    description: Long.\n  attic:\n`);
+      const { line, reason } = worldError(source);
+      expect(reason).to.equal(`location key "${key}" is ${WORLD_KEY_CHARS_MAX + 1} characters; at most ${WORLD_KEY_CHARS_MAX}`);
+      expect(line).to.equal(lineOf(source, key));
+    });
+
+    /** VALID with `n` more entries in `section`, each one line; a section other than locations is added at the end. */
+    function withEntries(section: 'locations' | 'items' | 'npcs', n: number, entry: (i: number) => string): string {
+      const lines = Array.from({ length: n }, (_, i) => `  ${entry(i)}\n`).join('');
+      return section === 'locations' ? `${VALID}${lines}` : `${VALID}${section}:\n${lines}`;
+    }
+    // section, its limit, entries VALID has already, one entry; whether to parse a world at the limit too
+    // (one at the location limit takes the YAML parser alone seconds: items and NPCs show the same check passing).
+    const counts: ['locations' | 'items' | 'npcs', number, number, (i: number) => string, boolean][] = [
+      // Only counted: the entries need not be whole locations, which keeps this one cheaper to parse.
+      ['locations', LOCATIONS_PER_ROOM_MAX, 3, (i) => `l${i}: 0`, false],
+      ['items', ITEMS_PER_ROOM_MAX, 0, (i) => `i${i}: { name: pebble ${i}, description: Grey., weight: 1, at: hall }`, true],
+      ['npcs', NPCS_PER_ROOM_MAX, 0, (i) => `n${i}: { name: mouse ${i}, description: Small., at: hall, hp: 1, damage: 1 }`, true],
+    ];
+    for (const [section, max, present, entry, atLimitToo] of counts) {
+      it(`refuses ${max + 1} ${section} (at most ${max}), at the first one over`, function () {
+        if (atLimitToo) expect(parseWorld(withEntries(section, max - present, entry), FILE)[section]).to.have.length(max);
+        const source = withEntries(section, max + 1 - present, entry);
+        const { line, reason } = worldError(source);
+        expect(reason).to.equal(`${max + 1} ${section}; at most ${max}`);
+        expect(line).to.equal(lineOf(source, `  ${entry(max - present).split(':')[0]}:`));
       });
     }
   });

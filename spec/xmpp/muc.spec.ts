@@ -14,7 +14,9 @@ import { Room } from '../../lib/rooms/index.ts';
 import { ROOT_DIR } from '../../lib/config/index.ts';
 import { noTelemetry } from '../../lib/metrics/index.ts';
 import { MucRoom } from '../../lib/xmpp/muc.ts';
-import { NS_MUC, NS_STANZAS, xml, type Element } from '../../lib/xmpp/stanzas.ts';
+import { NS_MUC, NS_MUC_USER, NS_STANZAS, xml, type Element } from '../../lib/xmpp/stanzas.ts';
+import { CHARACTERS_PER_JID_MAX, INVITEES_PER_HOUR_MAX, OCCUPANTS_PER_JID_MAX } from '../../lib/constants.ts';
+import { stanzasOf } from '../support/wire.ts';
 
 const log = pino({ level: 'silent' });
 const ROOM = 'realm@game.localhost';
@@ -39,8 +41,9 @@ describe('xmpp MucRoom on a real room (embedded database)', function () {
       refuse: (_r, batch, reason) => muc.refuse(batch, reason),
     });
     muc = new MucRoom(room, {
-      domain: 'game.localhost', log, clock: { nowMs: () => Date.now() }, limits: { bodyBytesMax: 1024, commandsPerS: 10, occupantsMax: 10 },
-      send: (el) => sent.push(el), telemetry: noTelemetry, congested: () => false,
+      domain: 'game.localhost', log, clock: { nowMs: () => Date.now() },
+      limits: { bodyBytesMax: 1024, commandsPerS: 10, occupantsMax: 10, charactersMax: 100, outputBytesPerS: 1 << 20, newCharactersPerDomainPerMin: 100 },
+      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, backlogBytes: () => 0,
     });
   });
 
@@ -73,5 +76,206 @@ describe('xmpp MucRoom on a real room (embedded database)', function () {
     await room.drain();
     expect(sent.find((el) => el.name === 'presence' && el.attrs.from === `${ROOM}/Anna` && el.attrs.type === undefined), 'now it commits').to.not.equal(undefined);
     expect(room.character('Anna')?.jid).to.equal('ann@localhost');
+  });
+});
+
+describe('xmpp MucRoom: strangers at the door (embedded database, a clock that stands still)', function () {
+  let dir: string;
+  let db: Db;
+  let room: Room;
+  const now = { ms: 1_000_000 };
+  const sent: Element[] = [];
+  const rooms: MucRoom[] = [];
+  let muc: MucRoom;
+
+  const open = (limits: { commandsPerS?: number; charactersMax?: number; outputBytesPerS?: number; newCharactersPerDomainPerMin?: number } = {}) => {
+    const m = new MucRoom(room, {
+      domain: 'game.localhost', log, clock: { nowMs: () => now.ms },
+      limits: { bodyBytesMax: 1024, commandsPerS: limits.commandsPerS ?? 10, occupantsMax: 50, charactersMax: limits.charactersMax ?? 1000, outputBytesPerS: limits.outputBytesPerS ?? (1 << 20),
+        newCharactersPerDomainPerMin: limits.newCharactersPerDomainPerMin ?? 1000 },
+      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, backlogBytes: () => 0,
+    });
+    rooms.push(m);
+    return m;
+  };
+
+  before(async function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'flux-muc-strangers-'));
+    db = await openDb({ databaseUrl: '', dataDir: dir, log });
+    await migrate(db);
+    await installWorlds(db, path.join(ROOT_DIR, 'config/worlds'));
+    const loaded = (await loadRoom(db, 'realm'))!;
+    room = new Room({
+      db, log, loaded, engine: KernelEngine.wasm(compileKernel(), loaded.world, 16), tickMs: 5, batchMax: 16, npcTickMs: 0,
+      deliver: (_r, rendered, batch) => muc.deliver(rendered, batch),
+      refuse: (_r, batch, reason) => muc.refuse(batch, reason),
+      unanswerable: (_r, commands) => muc.unanswerable(commands),
+    });
+  });
+
+  after(async function () {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const join = (from: string, nick: string) => muc.join(xml('presence', { from, to: `${ROOM}/${nick}` }, xml('x', { xmlns: NS_MUC })), nick);
+  const leave = (from: string) => muc.leave(from);
+  const say = (from: string, text: string) => muc.command(xml('message', { from, to: ROOM, type: 'groupchat' }, xml('body', {}, text)));
+  const errorsTo = (to: string) => sent.filter((el) => el.attrs.to === to && el.attrs.type === 'error').map((el) => ({
+    condition: el.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === NS_STANZAS)?.name,
+    text: el.getChild('error')?.getChildText('text', NS_STANZAS),
+  }));
+  const bodiesTo = (to: string) => sent.filter((el) => el.attrs.to === to && el.name === 'message').map((el) => el.getChildText('body'));
+
+  it('announces a join to the others only after it commits; a join that fails leaves nothing and says why', async function () {
+    muc = open();
+    sent.length = 0;
+    join('ann@localhost/a', 'Ann');
+    expect(sent.filter((el) => el.name === 'presence'), 'nothing before COMMIT').to.deep.equal([]);
+    await room.drain();
+    expect(sent.some((el) => el.name === 'presence' && el.attrs.to === 'ann@localhost/a' && el.attrs.from === `${ROOM}/Ann`)).to.equal(true);
+    await db.query('ALTER TABLE command_log RENAME TO command_log_away');
+    sent.length = 0;
+    join('bo@localhost/b', 'Bo');
+    await room.drain();
+    await db.query('ALTER TABLE command_log_away RENAME TO command_log');
+    expect(sent.filter((el) => el.attrs.to === 'ann@localhost/a' && el.name === 'presence'), 'Ann never heard of Bo').to.deep.equal([]);
+    expect(errorsTo('bo@localhost/b').map((e) => e.condition)).to.deep.equal(['internal-server-error']);
+    expect(errorsTo('bo@localhost/b')[0]!.text).to.match(/not joined/);
+    expect(muc.occupants.byNickname('Bo'), 'no ghost').to.equal(undefined);
+    expect(room.character('Bo')).to.equal(undefined);
+    sent.length = 0;
+    say('bo@localhost/b', 'look');
+    expect(errorsTo('bo@localhost/b').map((e) => e.condition), 'a later command is answered').to.deep.equal(['not-acceptable']);
+    leave('ann@localhost/a');
+    await room.drain();
+  });
+
+  it('keeps the token bucket of a bare JID across leave and rejoin, and spends it on joins', async function () {
+    muc = open();
+    join('cat@localhost/a', 'Cat');
+    await room.drain();
+    sent.length = 0;
+    for (let i = 0; i < 25; i++) say('cat@localhost/a', 'look');
+    expect(bodiesTo('cat@localhost/a').filter((b) => /^Slow down/.test(b ?? ''))).to.have.length(1);
+    leave('cat@localhost/a');
+    sent.length = 0;
+    join('cat@localhost/other', 'Cat');
+    expect(errorsTo('cat@localhost/other').map((e) => e.condition), 'rejoining refills nothing').to.deep.equal(['resource-constraint']);
+    now.ms += 60_000;
+    join('cat@localhost/other', 'Cat');
+    await room.drain();
+    expect(muc.occupants.byNickname('Cat')?.joined).to.equal(true);
+    leave('cat@localhost/other');
+    await room.drain();
+  });
+
+  it('treats nicks that compare equal under RFC 8266 as one nick, and asks for the enforced form', async function () {
+    muc = open();
+    join('dee@localhost/a', 'Dee');
+    await room.drain();
+    sent.length = 0;
+    join('eve@localhost/a', 'dee');
+    join('eve@localhost/b', 'DEE');
+    join('eve@localhost/c', 'Ｄｅｅ');
+    join('eve@localhost/d', 'De\u200de');
+    expect(errorsTo('eve@localhost/a').map((e) => e.condition)).to.deep.equal(['conflict']);
+    expect(errorsTo('eve@localhost/b').map((e) => e.condition)).to.deep.equal(['conflict']);
+    expect(errorsTo('eve@localhost/c')[0]).to.deep.include({ condition: 'jid-malformed' });
+    expect(errorsTo('eve@localhost/c')[0]!.text).to.contain('"Dee"');
+    expect(errorsTo('eve@localhost/d')[0]).to.deep.equal({ condition: 'jid-malformed', text: 'A nick may not contain invisible or direction-changing characters.' });
+    leave('dee@localhost/a');
+    await room.drain();
+    join('eve@localhost/a', 'dee');
+    expect(errorsTo('eve@localhost/a').map((e) => e.condition), 'the character stays Dee\'s').to.deep.equal(['conflict', 'conflict']);
+  });
+
+  it('bounds the characters of one JID and of the world, and the occupants of one JID', async function () {
+    muc = open({ commandsPerS: 1000 });
+    sent.length = 0;
+    for (const nick of ['Fa', 'Fb', 'Fc', 'Fd']) {
+      join(`fay@localhost/${nick}`, nick);
+      await room.drain();
+      leave(`fay@localhost/${nick}`);
+      await room.drain();
+    }
+    join('fay@localhost/e', 'Fe');
+    expect(errorsTo('fay@localhost/e')[0]!.condition).to.equal('policy-violation');
+    expect(errorsTo('fay@localhost/e')[0]!.text).to.contain(`at most ${CHARACTERS_PER_JID_MAX} characters`);
+    join('fay@localhost/a', 'Fa');
+    join('fay@localhost/b', 'Fb');
+    join('fay@localhost/c', 'Fc');
+    expect(errorsTo('fay@localhost/c')[0]!.text).to.contain(`at most ${OCCUPANTS_PER_JID_MAX} characters here at once`);
+    await room.drain();
+    muc.evictAll([]);
+    await room.drain();
+    muc = open({ charactersMax: room.characterCount });
+    join('gus@localhost/a', 'Gus');
+    expect(errorsTo('gus@localhost/a')[0]!.condition).to.equal('resource-constraint');
+    expect(errorsTo('gus@localhost/a')[0]!.text).to.match(/no room for a new one/);
+    join('fay@localhost/a', 'Fa');
+    await room.drain();
+    expect(muc.occupants.byNickname('Fa')?.joined, 'a character one has can still come back').to.equal(true);
+    muc.evictAll([]);
+    await room.drain();
+  });
+
+  it('bounds how fast one server\'s JIDs make new characters (anonymous logins are a fresh JID each)', async function () {
+    muc = open({ newCharactersPerDomainPerMin: 3 });
+    sent.length = 0;
+    for (let i = 0; i < 4; i++) join(`guest${i}@anon.example/x`, `Guest${i}`);
+    expect(errorsTo('guest3@anon.example/x')[0]!.text).to.match(/at most 3 a minute/);
+    join('kim@elsewhere.example/x', 'Kim');
+    expect(errorsTo('kim@elsewhere.example/x'), 'another server is not held up').to.deep.equal([]);
+    await room.drain();
+    now.ms += 60_000;
+    join('guest3@anon.example/x', 'Guest3');
+    await room.drain();
+    expect(muc.occupants.byNickname('Guest3')?.joined).to.equal(true);
+    muc.evictAll([]);
+    await room.drain();
+  });
+
+  it('lets one JID invite a bounded number of people an hour, never the same one twice in a row', async function () {
+    muc = open({ commandsPerS: 1000 });
+    join('hal@localhost/a', 'Hal');
+    await room.drain();
+    const invite = (to: string) => muc.invite(xml('message', { from: 'hal@localhost/a', to: ROOM }, xml('x', { xmlns: NS_MUC_USER }, xml('invite', { to }))));
+    sent.length = 0;
+    invite('friend0@example.org');
+    invite('friend0@example.org');
+    expect(errorsTo('hal@localhost/a').map((e) => e.condition)).to.deep.equal(['policy-violation']);
+    for (let i = 1; i < INVITEES_PER_HOUR_MAX + 3; i++) invite(`friend${i}@example.org`);
+    const invited = new Set(sent.filter((el) => el.name === 'message' && el.attrs.from === ROOM && el.getChild('x', NS_MUC_USER)).map((el) => el.attrs.to));
+    expect(invited.size).to.equal(INVITEES_PER_HOUR_MAX);
+    leave('hal@localhost/a');
+    await room.drain();
+    join('hal@localhost/a', 'Hal');
+    await room.drain();
+    sent.length = 0;
+    invite('stranger@example.org');
+    expect(errorsTo('hal@localhost/a').map((e) => e.condition), 'leaving forgets nothing').to.deep.equal(['policy-violation']);
+    now.ms += 3600_000;
+    invite('stranger@example.org');
+    expect(sent.some((el) => el.attrs.to === 'stranger@example.org')).to.equal(true);
+    muc.evictAll([]);
+    await room.drain();
+  });
+
+  it('refuses new commands in a room that spent its output budget, while another room goes on', async function () {
+    const quiet = open();
+    muc = open({ outputBytesPerS: 4096, commandsPerS: 1000 });
+    join('ivy@localhost/a', 'Ivy');
+    await room.drain();
+    for (let i = 0; i < 40; i++) say('ivy@localhost/a', 'look'); // 40 descriptions: well past 2 s of 4 KB/s
+    await room.drain();
+    sent.length = 0;
+    say('ivy@localhost/a', 'look');
+    expect(bodiesTo('ivy@localhost/a')).to.deep.equal(['The world is very busy right now; try that again in a moment.']);
+    expect(quiet.busy).to.equal(false);
+    now.ms += 10_000;
+    expect(muc.busy, 'the budget refills').to.equal(false);
+    muc.evictAll([]);
+    await room.drain();
   });
 });

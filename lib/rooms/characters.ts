@@ -1,0 +1,43 @@
+// Who owns which names in a room, for the edge's checks before a join: a nick's
+// comparison key (RFC 8266 §2.4: "Bob", "bob" and "Ｂｏｂ" are one nick) -> the
+// committed character, and how many characters each bare JID has made. Follows
+// the committed state only; the engine never reads it.
+import { nickKey } from '../negotiation/index.ts';
+import type { Character } from '../contextualization/index.ts';
+
+export class CharacterIndex {
+  private readonly byKey = new Map<string, Character>();
+  private readonly ownedBy = new Map<string, number>();
+  private count = 0;
+
+  constructor(characters: readonly Character[], npcs: number) {
+    for (const c of characters.slice(npcs)) this.add(c);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  byNickKey(key: string): Character | undefined {
+    return this.byKey.get(key);
+  }
+
+  ownedCount(jid: string): number {
+    return this.ownedBy.get(jid) ?? 0;
+  }
+
+  /** After COMMIT: characters the batch made, and new names for renamed ones (old names free again). */
+  admit(created: Iterable<Character>, renamed: Iterable<{ before: Character; after: Character }>): void {
+    for (const c of created) this.add(c);
+    for (const { before, after } of renamed) {
+      if (this.byKey.get(nickKey(before.nick))?.id === before.id) this.byKey.delete(nickKey(before.nick));
+      this.byKey.set(nickKey(after.nick), after);
+    }
+  }
+
+  private add(c: Character): void {
+    this.byKey.set(nickKey(c.nick), c);
+    this.ownedBy.set(c.jid, (this.ownedBy.get(c.jid) ?? 0) + 1);
+    this.count++;
+  }
+}
