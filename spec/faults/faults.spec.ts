@@ -205,7 +205,7 @@ for (const { db: kind, server } of serverVariants()) {
 }
 
 describe('faults: the audit itself', function () {
-  it('catches a phantom effect and a version gap (it can fail)', async function () {
+  it('catches a phantom effect, a committed effect never shown, and a version gap (it can fail)', async function () {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'flux-audit-'));
     const db = await openDb({ databaseUrl: '', dataDir: dir, log });
     try {
@@ -216,6 +216,13 @@ describe('faults: the audit itself', function () {
       const phantom = await audit(db, load, 0, 'audit self-check').then(() => null, (err: Error) => err);
       expect(phantom?.message).to.match(/phantom effects/);
       load.heard.clear();
+      // A batch that committed, shown to nobody: its sender is still connected as when it sent it.
+      await db.query("INSERT INTO command_log (room_id, version, batch_id, commands) VALUES ('realm', 1, gen_random_uuid(), $1)", [JSON.stringify([{ kind: 'say', nick: 'Ann', text: 'tok-ann-7' }])]);
+      await db.query("UPDATE rooms SET version = 1 WHERE id = 'realm'");
+      load.sentIn.set('tok-ann-7', 0);
+      const unshown = await audit(db, load, 0, 'audit self-check').then(() => null, (err: Error) => err);
+      expect(unshown?.message).to.match(/committed but never shown/);
+      load.sentIn.clear();
       await db.query("UPDATE rooms SET version = 2 WHERE id = 'realm'");
       const gap = await audit(db, load, 0, 'audit self-check').then(() => null, (err: Error) => err);
       expect(gap?.message).to.match(/versions are gapless/);

@@ -11,6 +11,8 @@ import { replayRoom } from '../../lib/rooms/index.ts';
 import { bodyOf, type Element, type Player } from './player.ts';
 
 const TOKEN = /^tok-([a-z]+)-(\d+)$/;
+/** What Flux says when a batch's fate cannot be shown as its effects: it committed but showing failed, or nobody knows. */
+const OUTCOME_NOTICE = /could not tell whether that was saved|That was done, but we could not show you/;
 /** Pause between one player's commands: under the 10 commands/s bucket. */
 const COMMAND_MS = 120;
 
@@ -27,12 +29,28 @@ export class ScriptedLoad {
   readonly echoed = new Set<string>();
   /** Tokens anybody received. */
   readonly heard = new Set<string>();
+  /** Each token's sender's connection (its generation) when it was sent. */
+  readonly sentIn = new Map<string, number>();
+  /** Per player: the generation of its current connection, and the generations in which it was told an outcome notice. */
+  private readonly generation = new Map<string, number>();
+  readonly noticed = new Map<string, Set<number>>();
   private readonly players = new Map<string, Player>();
   private readonly counters = new Map<string, number>();
   private running = false;
   private loops: Promise<void>[] = [];
 
   constructor(private readonly options: LoadOptions) {}
+
+  /**
+   * Tokens that committed but whose sender, still on the connection it sent them
+   * from, neither saw them come back nor was told why: effects that were lost.
+   */
+  unshown(committed: ReadonlySet<string>): string[] {
+    return [...this.sentIn].filter(([token, generation]) => {
+      const name = TOKEN.exec(token)![1]!;
+      return committed.has(token) && !this.echoed.has(token) && generation === (this.generation.get(name) ?? 0) && !this.noticed.get(name)?.has(generation);
+    }).map(([token]) => token);
+  }
 
   /** Connects and joins every player, then starts their loops. */
   async start(): Promise<void> {
@@ -66,8 +84,14 @@ export class ScriptedLoad {
   private async enter(name: string): Promise<void> {
     const player = await this.options.connect(name);
     this.players.set(name, player);
+    const generation = (this.generation.get(name) ?? 0) + 1;
+    this.generation.set(name, generation);
     const record = (el: Element) => {
       const body = bodyOf(el);
+      if (body !== null && el.attrs.from === this.options.roomJid && OUTCOME_NOTICE.test(body)) {
+        if (!this.noticed.has(name)) this.noticed.set(name, new Set());
+        this.noticed.get(name)!.add(generation);
+      }
       const m = body === null ? null : TOKEN.exec(body);
       if (!m || el.attrs.type === 'error') return;
       this.heard.add(body!);
@@ -95,6 +119,7 @@ export class ScriptedLoad {
         this.counters.set(name, n);
         const token = `tok-${name}-${n}`;
         this.sent.add(token);
+        this.sentIn.set(token, this.generation.get(name)!);
         player.say(this.options.roomJid, `say ${token}`);
       }
       step++;
@@ -115,8 +140,9 @@ export interface Audit {
 /**
  * What the clients saw against what the database holds:
  * - a phantom effect is a token somebody received that no committed batch said;
- * - a lost batch is a version missing from the gapless command log, or a token a
- *   sender was shown as done that the log does not have;
+ * - a lost batch is a version missing from the gapless command log, a token a
+ *   sender was shown as done that the log does not have, or a token that committed
+ *   but its sender (still connected as when it sent it) was never shown, nor told why;
  * and the log must replay to the stored state.
  */
 export async function audit(db: Db, load: ScriptedLoad, faults: number, label: string): Promise<Audit> {
@@ -127,11 +153,13 @@ export async function audit(db: Db, load: ScriptedLoad, faults: number, label: s
   const gaps = room.version - versions.filter((v, i) => v === i + 1).length;
   const phantom = [...load.heard].filter((t) => !committed.has(t));
   const unlogged = [...load.echoed].filter((t) => !committed.has(t));
-  const result = { batches: room.version, phantomEffects: phantom.length, lostBatches: gaps + unlogged.length, tokensCommitted: committed.size };
+  const unshown = load.unshown(committed);
+  const result = { batches: room.version, phantomEffects: phantom.length, lostBatches: gaps + unlogged.length + unshown.length, tokensCommitted: committed.size };
   process.stdout.write(`      [${label}] faults injected: ${faults}, batches committed: ${result.batches}, tokens sent: ${load.sent.size}, `
     + `committed: ${committed.size}, echoed: ${load.echoed.size}, phantom effects: ${result.phantomEffects}, lost batches: ${result.lostBatches}\n`);
   expect(phantom, 'phantom effects: tokens seen that never committed').to.deep.equal([]);
   expect(unlogged, 'tokens shown as done but not in the log').to.deep.equal([]);
+  expect(unshown, 'tokens committed but never shown to their sender, nor explained').to.deep.equal([]);
   expect(gaps, 'versions are gapless').to.equal(0);
   const replay = await replayRoom(db, 'realm', (map) => KernelEngine.wasm(compileKernel(), map, 4096), pino({ level: 'silent' }));
   expect(replay?.divergence, 'the log replays to the stored state').to.equal(null);
