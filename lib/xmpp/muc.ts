@@ -374,7 +374,7 @@ export class MucRoom {
     if (body === null && stanza.getChild('subject')) return this.send(errorReply(stanza, 'forbidden', 'auth', 'The subject belongs to the world; it cannot be changed.'));
     if (body === null) return; // chat states and receipts carry no command
     const reply = (text: string) => this.send(groupchat(this.jid, from, text));
-    if (!this.admit(occupant, body, reply)) return;
+    if (!this.admit(occupant, stanza, body, reply)) return;
     const reflects = reflectionOf(stanza);
     const parsed = parseBody(body, this.actingNick(occupant));
     if (parsed.ok && (parsed.command.kind === 'say' || parsed.command.kind === 'emote')) {
@@ -402,7 +402,7 @@ export class MucRoom {
     }
     if (!this.occupants.byNickname(toNick)?.joined) return this.send(errorReply(stanza, 'item-not-found', 'cancel', `Nobody called ${toNick} is in this world.`));
     const reply = (text: string) => this.send(groupchat(this.jid, from, text));
-    if (!this.admit(occupant, body, reply) || body.trim() === '') return;
+    if (!this.admit(occupant, stanza, body, reply) || body.trim() === '') return;
     this.submit({ command: { kind: 'whisper', nick: this.actingNick(occupant), whom: toNick, text: body.trim() }, origin: { from, private: true } }, reply);
   }
 
@@ -437,7 +437,7 @@ export class MucRoom {
   }
 
   /** The checks every command passes before parsing: open room, output budget, size, rate. A refusal is replied to and counted. */
-  private admit(occupant: Occupant, body: string, reply: (text: string) => void): boolean {
+  private admit(occupant: Occupant, stanza: Element, body: string, reply: (text: string) => void): boolean {
     const refuse = (reason: RefusalReason, text?: string) => {
       this.deps.telemetry.commandRefused(this.room.id, reason);
       if (text !== undefined) reply(text);
@@ -449,6 +449,8 @@ export class MucRoom {
     if (bytes > this.deps.limits.bodyBytesMax) return refuse('too-long', `That message is too long (${bytes} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);
     if (!this.bucket(occupant.bareJid).take()) {
       this.slowDown(occupant, reply);
+      // Every refused message is answered, one error for one message (as mod_muc_limits does): a client marks it not sent.
+      this.send(errorReply(stanza, 'resource-constraint', 'wait', `Slow down: at most ${this.deps.limits.commandsPerS} commands a second; this one was not taken.`));
       return refuse('rate-limited');
     }
     return true;
@@ -462,7 +464,7 @@ export class MucRoom {
 
   private slowDown(occupant: Occupant, reply: (text: string) => void): void {
     const bucket = this.bucket(occupant.bareJid);
-    if (bucket.warned) return; // counted, silently dropped until a token is back
+    if (bucket.warned) return; // said once in the room; each refused message still gets its error
     bucket.warned = true;
     reply(`Slow down: at most ${this.deps.limits.commandsPerS} commands a second.`);
   }
