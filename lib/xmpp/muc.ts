@@ -184,7 +184,7 @@ export class MucRoom {
     occupant.wire = undefined;
     if (!occupant.joined) return; // it shows on the presence the committed join sends
     const self = this.presenceOf(occupant, [STATUS_SELF]);
-    this.fanOut((to, other) => (other === occupant ? self : this.presenceOf(occupant)));
+    this.fanOut((other) => (other === occupant ? self : this.presenceOf(occupant)));
   }
 
   /**
@@ -240,15 +240,10 @@ export class MucRoom {
     const occupant = pending?.occupant;
     if (!occupant || occupant.nick !== oldNick || !this.occupants.byNickname(oldNick)) return; // left meanwhile
     this.occupants.rename(occupant, nick, key);
-    const gone = (self: boolean) => occupantPresence(this.occupantJid(oldNick), '', { codes: [STATUS_NICK_CHANGED, ...(self ? [STATUS_SELF] : [])], unavailable: true, item: { nick } });
-    const goneWire = [gone(false), gone(true)].map((el) => splitAtTo(sanitize(el).toString()));
-    const self = this.presenceOf(occupant, [STATUS_SELF]);
-    this.fanOut((to, other) => {
-      const mine = other === occupant;
-      const g = goneWire[mine ? 1 : 0]!;
-      const p = mine ? self : this.presenceOf(occupant);
-      return [g, p];
-    });
+    const gone = (codes: string[]) => splitAtTo(sanitize(occupantPresence(this.occupantJid(oldNick), '', { codes, unavailable: true, item: { nick } })).toString());
+    const toOthers = [gone([STATUS_NICK_CHANGED]), this.presenceOf(occupant)];
+    const toSelf = [gone([STATUS_NICK_CHANGED, STATUS_SELF]), this.presenceOf(occupant, [STATUS_SELF])];
+    this.fanOut((other) => (other === occupant ? toSelf : toOthers));
   }
 
   /** An occupant's available presence as others see it (or with `codes`, as it sees itself), in wire form; cached per occupant. */
@@ -280,12 +275,12 @@ export class MucRoom {
    * `except`, built from wire parts: the O(occupants) step of joins, leaves and
    * nick changes (XEP-0045 §7.2.3, §7.14, §7.6.3), at string-concatenation cost.
    */
-  private fanOut(build: (to: string, other: Occupant) => PresenceWire | PresenceWire[], except?: Occupant): void {
+  private fanOut(build: (other: Occupant) => PresenceWire | PresenceWire[], except?: Occupant): void {
     const parts: string[] = [];
     for (const other of this.occupants.all()) {
       if (!other.joined || other === except) continue;
+      const built = build(other);
       for (const to of this.sessionsOf(other)) {
-        const built = build(to, other);
         for (const w of Array.isArray(built) ? built : [built]) parts.push(w.head, to, w.tail);
       }
     }
