@@ -11,7 +11,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 /** Horizontal bars, one per row; `log` uses a log scale (engines span two orders of magnitude). */
 export function barChart(title: string, unit: string, bars: readonly Bar[], log = false): string {
   const width = 760;
-  const left = 190;
+  const left = 260;
   const row = 34;
   const height = 60 + bars.length * row;
   const max = Math.max(...bars.map((b) => b.value), 1e-9);
@@ -36,6 +36,27 @@ function latencyBar(label: string, l: { p50Ms: number | null; p99Ms: number | nu
   return { label, value: l.p99Ms, note: `p50 ${l.p50Ms.toFixed(1)} / p99 ${l.p99Ms.toFixed(1)} ms` };
 }
 
+/** A part's figures, or nothing when the run did not measure them or their step failed (its { error }). */
+function measured<T>(v: T | { error: string } | undefined | null): T | null {
+  return v === undefined || v === null || (typeof v === 'object' && 'error' in (v as object)) ? null : (v as T);
+}
+
+type Latency = { p50_ms: number | null; p99_ms: number | null; offered_per_s?: number };
+
+function latencyBars(r: { xmpp?: Record<string, unknown>; crowd_1000?: unknown }): Bar[] {
+  const bars: Bar[] = [];
+  for (const [server, run] of Object.entries(r.xmpp ?? {})) {
+    const steps = measured(run as { steps?: Record<string, unknown> })?.steps;
+    for (const [side, name] of [['muc_at_half', `${server} MUC`], ['flux_at_half', `Flux on ${server}`]] as const) {
+      const s = measured(steps?.[side] as Latency | undefined);
+      if (s) bars.push(latencyBar(`${name}, ${s.offered_per_s} says/s`, { p50Ms: s.p50_ms, p99Ms: s.p99_ms }));
+    }
+  }
+  const crowd = measured(r.crowd_1000 as (Latency & { clients: number }) | undefined);
+  if (crowd) bars.push(latencyBar(`Flux, ${crowd.clients} clients at 1/s`, { p50Ms: crowd.p50_ms, p99Ms: crowd.p99_ms }));
+  return bars;
+}
+
 export function renderCharts(resultsFile = path.join(ROOT_DIR, 'bench/results/latest.json')): string[] {
   const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
   const dir = path.dirname(resultsFile);
@@ -44,24 +65,20 @@ export function renderCharts(resultsFile = path.join(ROOT_DIR, 'bench/results/la
     writeFileSync(path.join(dir, name), svg);
     written.push(name);
   };
-  write('engines.svg', barChart(`Projection + transformation, commands/s (log scale), ${r.date.slice(0, 10)}`, 'cmd/s', [
-    { label: 'wasm', value: r.engines.wasm_cps }, { label: 'js', value: r.engines.js_cps }, { label: 'model (Immer)', value: r.engines.model_cps },
-  ], true));
-  const stages = r.stages_ms.postgresql ?? r.stages_ms.embedded;
-  write('stages.svg', barChart(`Median ms per 1,000-command batch, by stage (${r.stages_ms.postgresql ? 'PostgreSQL' : 'embedded'})`, 'ms',
-    Object.entries(stages as Record<string, { median: number; p99: number }>).map(([name, s]) => ({
-      label: name, value: s.median, note: `${s.median.toFixed(3)} ms (p99 ${s.p99.toFixed(2)})`,
-    }))));
-  if (r.prosody) {
-    const bars: Bar[] = [];
-    for (const st of r.prosody.steps) {
-      bars.push(latencyBar(`echo, ${st.offered}/s offered`, st.echo));
-      bars.push(latencyBar(`Flux, ${st.offered}/s offered`, st.flux));
-    }
-    const m = r.prosody.many_clients;
-    bars.push(latencyBar(`Flux, ${m.clients} clients at 1/s`, m));
-    write('latency.svg', barChart('Command -> effect latency through Prosody, p99 ms (log scale)', 'ms', bars, true));
+  const engines = measured<{ wasm_cps: number; js_cps: number; model_cps: number }>(r.engines);
+  if (engines) {
+    write('engines.svg', barChart(`Projection + transformation, commands/s (log scale), ${r.date.slice(0, 10)}`, 'cmd/s', [
+      { label: 'wasm', value: engines.wasm_cps }, { label: 'js', value: engines.js_cps }, { label: 'model (Immer)', value: engines.model_cps },
+    ], true));
   }
+  const stagesByDb = measured<Record<string, Record<string, { median: number; p99: number }>>>(r.stages_ms);
+  const stages = stagesByDb?.postgresql ?? stagesByDb?.embedded;
+  if (stages) {
+    write('stages.svg', barChart(`Median ms per 1,000-command batch, by stage (${stagesByDb?.postgresql ? 'PostgreSQL' : 'embedded'})`, 'ms',
+      Object.entries(stages).map(([name, s]) => ({ label: name, value: s.median, note: `${s.median.toFixed(3)} ms (p99 ${s.p99.toFixed(2)})` }))));
+  }
+  const bars = latencyBars(r);
+  if (bars.length > 0) write('latency.svg', barChart('Send -> own message back, p99 ms (log scale): one room, one crowd', 'ms', bars, true));
   return written;
 }
 

@@ -12,7 +12,7 @@ import { BATCH_COMMANDS, CHARACTERS, makeBatch, median, MIX, nickOf, p99 } from 
 import { freshDb, type DatabaseKind } from './databases.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const BATCHES = QUICK ? 10 : 50;
+const BATCHES = QUICK ? 6 : 50;
 const log = pino({ level: 'silent' });
 
 export async function benchPipeline(kind: DatabaseKind) {

@@ -38,7 +38,7 @@ export async function benchWritePath(kind: DatabaseKind): Promise<WritePathFigur
     const players = [...created.keys()];
     const rows: WritePathFigures['rows'] = {};
     for (const changes of CHANGES_PER_BATCH) {
-      const batches = QUICK ? 20 : changes === 1000 ? 100 : 300;
+      const batches = QUICK ? 10 : changes === 1000 ? 100 : 300;
       const started = performance.now();
       for (let b = 0; b < batches; b++) {
         const log = new Int32Array(changes * 4);

@@ -36,6 +36,8 @@ export interface PrivateXmppServer extends ServerAddress {
   stop(): Promise<void>;
   /** stop() then start again on the same ports and data. */
   restart(): Promise<void>;
+  /** The server's own processes (not a wrapper script), for the bench's CPU readings; empty when stopped. */
+  processIds(): number[];
 }
 
 /** Where a server run's output starts in its log files: restart() appends to the same files. */
@@ -125,6 +127,16 @@ export abstract class PrivateServerProcess implements PrivateXmppServer {
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
+  }
+
+  processIds(): number[] {
+    if (this.#process === null || !isRunning(this.#process)) return [];
+    return this.serverPids(this.#process);
+  }
+
+  /** The spawned process is the server itself, unless a server says otherwise. */
+  protected serverPids(child: ChildProcess): number[] {
+    return child.pid === undefined ? [] : [child.pid];
   }
 }
 

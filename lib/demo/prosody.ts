@@ -29,6 +29,8 @@ export interface PrivateProsodyOptions extends PrivateServerOptions {
   extraComponents?: readonly { readonly domain: string; readonly secret: string }[];
   /** Lua appended to the config as it is (the README's snippet, in its spec). */
   extraConfig?: string;
+  /** Prosody's own MUC (mod_muc) at this domain: the peer the bench compares Flux with. */
+  mucDomain?: string;
 }
 
 interface Paths {
@@ -50,6 +52,7 @@ interface Settings {
   readonly anonymousHost: string | undefined;
   readonly extraComponents: readonly { readonly domain: string; readonly secret: string }[];
   readonly extraConfig: string;
+  readonly mucDomain: string | undefined;
 }
 
 /** Path of the prosody executable on PATH, or null if Prosody is not installed. */
@@ -73,6 +76,7 @@ export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<
     anonymousHost: opts.anonymousHost,
     extraComponents: opts.extraComponents ?? [],
     extraConfig: opts.extraConfig ?? '',
+    mucDomain: opts.mucDomain,
   };
   if (settings.c2sPort === settings.componentPort) throw new Error('c2sPort and componentPort must differ');
   const paths = pathsIn(dir);
@@ -237,7 +241,20 @@ Component ${q(c.domain)}
 `).join('')}${settings.anonymousHost === undefined ? '' : `
 VirtualHost ${q(settings.anonymousHost)}
   authentication = "anonymous"
-`}${settings.extraConfig === '' ? '' : `\n${settings.extraConfig}\n`}`;
+`}${settings.mucDomain === undefined ? '' : renderMuc(settings.mucDomain)}${settings.extraConfig === '' ? '' : `\n${settings.extraConfig}\n`}`;
+}
+
+/**
+ * mod_muc as a bench peer: a room opens on its first join (XEP-0045 §10.1.1, an
+ * instant room) instead of staying locked until its creator configures it, which a
+ * load client never does.
+ */
+function renderMuc(domain: string): string {
+  return `
+Component ${luaString(domain)} "muc"
+  muc_room_locking = false
+  restrict_room_creation = false
+`;
 }
 
 /** A double-quoted Lua string literal; control characters as decimal escapes. */

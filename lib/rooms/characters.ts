@@ -11,6 +11,8 @@ export class CharacterIndex {
   private count = 0;
 
   constructor(characters: readonly Character[], npcs: number) {
+    // NPCs' names are taken too ("Giant Rat" is the giant rat's), but they are no player's characters.
+    for (const c of characters.slice(0, npcs)) this.byKey.set(nickKey(c.nick), c);
     for (const c of characters.slice(npcs)) this.add(c);
   }
 
