@@ -1,5 +1,5 @@
 // A trivial XEP-0114 component that sends every message body straight back: the
-// XMPP server's own ceiling on this machine, for comparison with Flux (issue #8).
+// XMPP server's own ceiling on this machine, for comparison with Flux.
 import { component, xml } from '@xmpp/component';
 
 export interface EchoComponent {

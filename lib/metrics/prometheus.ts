@@ -1,4 +1,4 @@
-// Prometheus metrics for a running server (issue #8), with prom-client rather
+// Prometheus metrics for a running server, with prom-client rather
 // than a hand-written exposition format. Served on 127.0.0.1:FLUX_METRICS_PORT.
 import http from 'node:http';
 import { once } from 'node:events';
