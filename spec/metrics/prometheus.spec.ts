@@ -49,6 +49,7 @@ describe('live metrics (Prometheus, embedded database)', function () {
     await eve.join(world.roomJid, 'Eve');
     const fromRoom = (re: RegExp) => (el: Element) => el.name === 'message' && el.attrs.from === world.roomJid && re.test(bodyOf(el) ?? '');
     await eve.waitFor(fromRoom(/^Town Square/));
+    eve.mark();
     eve.say(world.roomJid, 'look');
     await eve.waitFor(fromRoom(/^Town Square/));
     eve.mark();
