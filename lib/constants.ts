@@ -19,6 +19,12 @@ export const BODY_BYTES_MAX = 65536;
  * (RFC 6120 §13.12 lets a server bound stanza size; we bound what we accept from ours).
  */
 export const STANZA_BYTES_MAX = 256 * 1024;
+/**
+ * Elements nested inside one stanza, its own children at level 1; a deeper one
+ * cuts the stanza at the gate, unread. XMPP's deepest ordinary stanzas (a
+ * forwarded carbon, a pubsub item, a data form) stay under 10.
+ */
+export const STANZA_NESTING_MAX = 32;
 /** Nick length in characters (XEP-0045 leaves it to the service). */
 export const NICK_CHARS_MAX = 32;
 

@@ -1,7 +1,7 @@
 // What the running server reports about itself. The pipeline calls
 // these; lib/metrics/prometheus.ts turns them into Prometheus metrics when
 // FLUX_METRICS_PORT is set, and by default nothing listens.
-export type RefusalReason = 'not-occupant' | 'shutting-down' | 'too-long' | 'stanza-too-large' | 'rate-limited' | 'not-a-command' | 'queue-full' | 'not-committed' | 'server-busy';
+export type RefusalReason = 'not-occupant' | 'shutting-down' | 'too-long' | 'stanza-too-large' | 'stanza-too-deep' | 'rate-limited' | 'not-a-command' | 'queue-full' | 'not-committed' | 'server-busy';
 
 export interface StageDurations {
   readonly contextualizeMs: number;

@@ -2,17 +2,22 @@
 // - xmpp.js decodes each TCP read on its own (data.toString('utf8')), so a
 //   multi-byte character split across two reads turns into U+FFFD. A
 //   StringDecoder per socket keeps the partial bytes.
-// - xmpp.js would hold a stanza of any size. A StanzaGate per socket cuts one
-//   that passes `stanzaBytesMax`; its cut-off start comes out as an 'oversized'
-//   event instead of a stanza, so the edge can refuse it.
+// - xmpp.js would hold a stanza of any size and depth. A StanzaGate per socket
+//   cuts one that passes `stanzaBytesMax` or STANZA_NESTING_MAX; its cut-off
+//   start comes out as a 'cut' event instead of a stanza, so the edge can refuse it.
+// - ltx, xmpp.js's parser, scans to the end of its input for every character of
+//   a text with no "<" after it in the same write: quadratic in the run's length
+//   (a 240 KB body of emoji held the event loop for seconds). feedParser hands it
+//   such runs in short writes.
 // And one change of policy: xmpp.js reconnects after a fixed second; here the
 // pause doubles with each failed attempt, with jitter (Backoff).
 import { StringDecoder } from 'node:string_decoder';
 import { component, type Component } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
-import { StanzaGate } from './stanza-gate.ts';
+import { StanzaGate, type GateCut } from './stanza-gate.ts';
+import { feedParser } from './parser-feed.ts';
 import { Backoff } from './backoff.ts';
-import { STANZA_BYTES_MAX } from '../constants.ts';
+import { STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
 
 interface ReconnectInternals {
   delay: number;
@@ -38,7 +43,7 @@ export interface ComponentOptions {
 export function connectComponent(options: ComponentOptions): Component {
   const xmpp = component({ service: options.service, domain: options.domain, password: options.password });
   const internals = xmpp as unknown as ConnectionInternals;
-  let cutBytes = 0; // > 0: the next element the parser completes is a stanza cut at this size
+  let pendingCut: GateCut | null = null; // the next element the parser completes is a stanza cut so
   const gate = () => {
     const decoder = new StringDecoder('utf8');
     return new StanzaGate(options.stanzaBytesMax ?? STANZA_BYTES_MAX, {
@@ -46,18 +51,18 @@ export function connectComponent(options: ComponentOptions): Component {
         const text = decoder.write(bytes);
         if (text === '') return;
         internals.emit('input', text);
-        internals.parser?.write(text);
+        if (internals.parser) feedParser(internals.parser, text);
       },
-      cut: (bytes) => {
-        cutBytes = bytes;
+      cut: (cut) => {
+        pendingCut = cut;
       },
-    });
+    }, STANZA_NESTING_MAX);
   };
   let current = gate();
   const attach = internals._attachSocket.bind(xmpp);
   internals._attachSocket = (socket: unknown) => {
     current = gate();
-    cutBytes = 0;
+    pendingCut = null;
     attach(socket);
   };
   internals._onData = (data: Buffer) => current.write(data);
@@ -71,10 +76,10 @@ export function connectComponent(options: ComponentOptions): Component {
   xmpp.on('online', () => backoff.reset());
   const onElement = internals._onElement.bind(xmpp);
   internals._onElement = (element: Element) => {
-    if (cutBytes === 0) return onElement(element);
-    const bytes = cutBytes;
-    cutBytes = 0;
-    internals.emit('oversized', element, bytes);
+    if (!pendingCut) return onElement(element);
+    const cut = pendingCut;
+    pendingCut = null;
+    internals.emit('cut', element, cut);
   };
   return xmpp;
 }

@@ -8,7 +8,8 @@ import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
 import { noTelemetry, type Telemetry } from '../metrics/index.ts';
-import { STANZA_BYTES_MAX } from '../constants.ts';
+import { STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
+import type { GateCut } from './stanza-gate.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
 import { Outbox } from './outbox.ts';
 import { registerServiceInfo, type Directory } from './service-info.ts';
@@ -45,7 +46,7 @@ export class XmppEdge implements Directory {
     this.xmpp.on('status', (status) => options.log.debug({ status }, 'xmpp status'));
     this.xmpp.on('online', () => options.log.info({ domain: options.domain }, 'component online'));
     this.xmpp.on('stanza', (el) => this.route(el));
-    (this.xmpp as unknown as { on(event: 'oversized', f: (el: Element, bytes: number) => void): void }).on('oversized', (el, bytes) => this.oversized(el, bytes));
+    (this.xmpp as unknown as { on(event: 'cut', f: (el: Element, cut: GateCut) => void): void }).on('cut', (el, cut) => this.cut(el, cut));
     registerServiceInfo(this.xmpp, this);
   }
 
@@ -145,14 +146,16 @@ export class XmppEdge implements Directory {
     }
   }
 
-  /** A stanza cut at the gate (STANZA_BYTES_MAX): its sender hears why; nothing in it was read. */
-  private oversized(el: Element, bytes: number): void {
-    this.options.log.warn({ from: el.attrs.from, to: el.attrs.to, name: el.name, bytes }, 'stanza over the size limit refused');
+  /** A stanza cut at the gate (STANZA_BYTES_MAX, STANZA_NESTING_MAX): its sender hears why; nothing in it was read. */
+  private cut(el: Element, cut: GateCut): void {
+    const size = cut.reason === 'size';
+    this.options.log.warn({ from: el.attrs.from, to: el.attrs.to, name: el.name, bytes: cut.bytes }, size ? 'stanza over the size limit refused' : 'stanza nested too deep refused');
     const room = String(el.attrs.to ?? '').split('@')[0]!; // the start tag may be cut too: no JID parsing
-    this.telemetry.commandRefused(this.mucs.has(room) ? room : '', 'stanza-too-large');
+    this.telemetry.commandRefused(this.mucs.has(room) ? room : '', size ? 'stanza-too-large' : 'stanza-too-deep');
     if (el.attrs.type === 'error' || !el.attrs.from || !el.attrs.to || !['message', 'presence', 'iq'].includes(el.name)) return;
     el.children = [];
-    this.send(errorReply(el, 'policy-violation', 'modify', `That stanza is too large (over ${STANZA_BYTES_MAX} bytes); nothing in it was read.`));
+    const why = size ? `is too large (over ${STANZA_BYTES_MAX} bytes)` : `nests elements too deep (over ${STANZA_NESTING_MAX} levels)`;
+    this.send(errorReply(el, 'policy-violation', 'modify', `That stanza ${why}; nothing in it was read.`));
   }
 
   /**

@@ -7,7 +7,10 @@
 // bytes that close whatever it has open (a tag, an attribute, the elements), so
 // the parser stays in step with the stream, and reports the cut; the rest of the
 // stanza is counted and dropped as it arrives. Memory held for one stanza is
-// bounded by the limit, whatever the sender does.
+// bounded by the limit, whatever the sender does. Nesting is bounded the same
+// way: an element opened deeper than `nestingMax` below its stanza cuts the
+// stanza there, before the parser builds a tree that every recursive walk over
+// it (serialization, xmpp.js's error replies) would overflow the stack on.
 //
 // The lexical states mirror ltx's parser (node_modules/ltx/lib/parsers/ltx.js),
 // the one @xmpp/xml uses, so that the closing bytes are well-formed for it in
@@ -42,11 +45,17 @@ const CDATA_OPEN = '[CDATA[';
 /** Top-level elements sit at this depth: the stream root is depth 1. */
 const STANZA_DEPTH = 2;
 
+/** Why a stanza was cut, and how many of its bytes had arrived by then. */
+export interface GateCut {
+  readonly reason: 'size' | 'nesting';
+  readonly bytes: number;
+}
+
 export interface GateSink {
   /** Bytes for the parser, in stream order. */
   forward(bytes: Buffer): void;
-  /** A stanza passed the limit: the element the parser completes next is its cut-off start. */
-  cut(bytes: number): void;
+  /** A stanza passed a limit: the element the parser completes next is its cut-off start. */
+  cut(cut: GateCut): void;
 }
 
 export class StanzaGate {
@@ -66,7 +75,8 @@ export class StanzaGate {
   /** The most bytes of one stanza the parser was ever given (the bound the spec checks). */
   forwardedMax = 0;
 
-  constructor(private readonly bytesMax: number, private readonly sink: GateSink) {}
+  /** `nestingMax`: elements open inside a stanza, the stanza's own children at level 1. */
+  constructor(private readonly bytesMax: number, private readonly sink: GateSink, private readonly nestingMax = Number.POSITIVE_INFINITY) {}
 
   write(data: Buffer): void {
     let from = 0;
@@ -77,9 +87,10 @@ export class StanzaGate {
       if (this.stanzaBytes < 0 && this.depth === STANZA_DEPTH - 1 && this.state === TEXT && c === LT) this.stanzaBytes = 0;
       if (this.stanzaBytes >= 0) {
         this.stanzaBytes++;
-        if (!this.dropping && this.stanzaBytes > this.bytesMax) {
+        const reason = this.dropping ? null : this.stanzaBytes > this.bytesMax ? 'size' : this.opensTooDeep(c) ? 'nesting' : null;
+        if (reason) {
           this.send(data.subarray(from, i));
-          this.sink.cut(this.stanzaBytes); // before the closing: the parser completes the element while taking it
+          this.sink.cut({ reason, bytes: this.stanzaBytes }); // before the closing: the parser completes the element while taking it
           this.sink.forward(Buffer.from(this.closing(), 'latin1'));
           this.dropping = true;
         }
@@ -114,6 +125,12 @@ export class StanzaGate {
     this.before = data[stop - 1]!;
     this.beforeThat = data[stop - 2]!;
     return stop;
+  }
+
+  /** `c` is the first byte of a start tag's name, at a level past `nestingMax`. */
+  private opensTooDeep(c: number): boolean {
+    return this.state === TAG_NAME && this.name === '' && !this.endTag && c !== SLASH && c !== BANG_MARK && c !== QUESTION
+      && this.depth - STANZA_DEPTH + 1 > this.nestingMax;
   }
 
   private send(bytes: Buffer): void {

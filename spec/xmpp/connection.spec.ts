@@ -7,6 +7,7 @@ import net from 'node:net';
 import { component, type Component } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
 import { connectComponent } from '../../lib/xmpp/connection.ts';
+import type { GateCut } from '../../lib/xmpp/stanza-gate.ts';
 import { STANZA_BYTES_MAX } from '../../lib/constants.ts';
 
 const DOMAIN = 'game.localhost';
@@ -193,10 +194,10 @@ describe('xmpp connectComponent (UTF-8 split across TCP reads)', function () {
     expect(el.getChildText('body')).to.equal('世界🌍');
   });
 
-  it('cuts a 1 MB stanza at STANZA_BYTES_MAX: its start comes out as "oversized", the stream stays up, the next stanza arrives', async function () {
+  it('cuts a 1 MB stanza at STANZA_BYTES_MAX: its start comes out as "cut", the stream stays up, the next stanza arrives', async function () {
     const c = repaired!;
-    const cut: { el: Element; bytes: number }[] = [];
-    (c.xmpp as unknown as { on(e: 'oversized', f: (el: Element, bytes: number) => void): void }).on('oversized', (el, bytes) => cut.push({ el, bytes }));
+    const cut: { el: Element; bytes: number; reason: string }[] = [];
+    (c.xmpp as unknown as { on(e: 'cut', f: (el: Element, g: GateCut) => void): void }).on('cut', (el, g) => cut.push({ el, ...g }));
     const huge = messageBytes('huge', 'ü'.repeat(512 * 1024)); // 1 MB of body: ü is two bytes
     const socket = server.latest();
     for (let i = 0; i < huge.length; i += 65536) await new Promise<void>((resolve) => socket.write(huge.subarray(i, i + 65536), () => resolve()));
@@ -204,9 +205,29 @@ describe('xmpp connectComponent (UTF-8 split across TCP reads)', function () {
     expect((await waitForStanza(c, 'small')).getChildText('body')).to.equal(BODY);
     expect(cut).to.have.length(1);
     expect(cut[0]!.bytes).to.equal(STANZA_BYTES_MAX + 1);
+    expect(cut[0]!.reason).to.equal('size');
     expect(cut[0]!.el.attrs).to.include({ from: 'alice@localhost/phone', id: 'huge' });
     expect(c.stanzas.find((el) => el.attrs.id === 'huge'), 'never a stanza').to.equal(undefined);
     expect(c.xmpp.status).to.equal('online');
+    expect(c.errors).to.deep.equal([]);
+  });
+
+  it('receives a 240 KB body of emoji whole, in 64 KB reads, and cuts a stanza nested 5,000 deep as "nesting"', async function () {
+    const c = repaired!;
+    const cut: GateCut[] = [];
+    (c.xmpp as unknown as { on(e: 'cut', f: (el: Element, g: GateCut) => void): void }).on('cut', (_el, g) => cut.push(g));
+    const emoji = '🌍'.repeat(60_000);
+    const long = messageBytes('long-emoji', emoji);
+    const socket = server.latest();
+    for (let i = 0; i < long.length; i += 65536) await new Promise<void>((resolve) => socket.write(long.subarray(i, i + 65536), () => resolve()));
+    const got = (await waitForStanza(c, 'long-emoji', 10_000)).getChildText('body') ?? '';
+    expect(got.length, 'body length').to.equal(emoji.length);
+    expect(got === emoji, 'the body, character for character').to.equal(true);
+    const deep = `<iq from='alice@localhost/phone' to='${DOMAIN}' type='get' id='deep'>${'<d>'.repeat(5000)}${'</d>'.repeat(5000)}</iq>`;
+    socket.write(deep + messageBytes('after-deep').toString('utf8'));
+    expect((await waitForStanza(c, 'after-deep')).getChildText('body')).to.equal(BODY);
+    expect(cut.map((g) => g.reason)).to.deep.equal(['nesting']);
+    expect(c.stanzas.find((el) => el.attrs.id === 'deep'), 'never a stanza').to.equal(undefined);
     expect(c.errors).to.deep.equal([]);
   });
 

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Element } from '@xmpp/xml';
 import { XmlParser as Parser } from '../../lib/xmpp/xml-parser.ts';
-import { StanzaGate } from '../../lib/xmpp/stanza-gate.ts';
+import { StanzaGate, type GateCut } from '../../lib/xmpp/stanza-gate.ts';
 
 const DECLARATION = "<?xml version='1.0'?>";
 const HEADER = DECLARATION + "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' from='game.localhost' id='s1'>";
@@ -16,16 +16,17 @@ const NEXT = '<message from="b@localhost/y" to="realm@game.localhost" type="grou
 interface Run {
   forwarded: Buffer;
   cuts: number[];
+  reasons: GateCut['reason'][];
   elements: Element[];
   errors: string[];
   gate: StanzaGate;
 }
 
 /** Feeds `input` split into `chunks` pieces at the given cut points, through a gate, into the parser xmpp.js uses. */
-function run(input: string, limit: number, splits: number[] = []): Run {
+function run(input: string, limit: number, splits: number[] = [], nestingMax?: number): Run {
   const bytes = Buffer.from(input, 'utf8');
   const parser = new Parser();
-  const out: Run = { forwarded: Buffer.alloc(0), cuts: [], elements: [], errors: [], gate: undefined as unknown as StanzaGate };
+  const out: Run = { forwarded: Buffer.alloc(0), cuts: [], reasons: [], elements: [], errors: [], gate: undefined as unknown as StanzaGate };
   parser.on('element', (el: Element) => out.elements.push(el));
   parser.on('error', (err: Error) => out.errors.push(err.message));
   const parts: Buffer[] = [];
@@ -34,8 +35,11 @@ function run(input: string, limit: number, splits: number[] = []): Run {
       parts.push(Buffer.from(b));
       parser.write(b.toString('latin1'));
     },
-    cut: (n) => out.cuts.push(n),
-  });
+    cut: (c) => {
+      out.cuts.push(c.bytes);
+      out.reasons.push(c.reason);
+    },
+  }, nestingMax);
   // Never inside the XML declaration: ltx itself loses a "?>" split across reads (it looks back into the previous one).
   const points = [...new Set(splits.map((s) => Math.min(Math.max(s, DECLARATION.length), bytes.length)))].sort((a, b) => a - b);
   let from = 0;
@@ -90,5 +94,24 @@ describe('xmpp StanzaGate', function () {
     expect(r.errors).to.deep.equal([]);
     expect(r.forwarded.length).to.be.below(Buffer.byteLength(HEADER + NEXT) + 256 * 1024 + 64);
     expect(r.elements.map((e) => e.attrs.id)).to.deep.equal(['big', 'next']);
+  });
+
+  it('cuts a stanza that nests deeper than its bound where the too-deep element starts, however it is split (property)', function () {
+    const nested = (levels: number) => `${'<d>'.repeat(levels)}core${'</d>'.repeat(levels)}`;
+    const within = `<iq from="a@localhost/x" type="get" id="ok">${nested(8)}</iq>`;
+    const deep = `<iq from='a@localhost/x' type='get' id='deep'><q xmlns='urn:q'>${nested(5000)}</q></iq>`;
+    const stream = HEADER + within + deep + NEXT;
+    fc.assert(fc.property(fc.array(fc.nat(Buffer.byteLength(stream)), { maxLength: 8 }), (splits) => {
+      const r = run(stream, 1 << 20, splits, 8);
+      expect(r.errors).to.deep.equal([]);
+      expect(r.reasons).to.deep.equal(['nesting']);
+      expect(r.cuts, 'bytes of the stanza up to the name of its 8th <d>').to.deep.equal([deep.indexOf('<d>') + 7 * 3 + 2]);
+      expect(r.elements.map((e) => e.attrs.id)).to.deep.equal(['ok', 'deep', 'next']);
+      expect(r.elements[0]!.toString()).to.equal(within);
+      let depth = 0;
+      for (let e: Element | undefined = r.elements[1]; e; e = e.getChildElements()[0]) depth++;
+      expect(depth, 'the cut start: the iq, its query, 7 levels of d and the closing <x/>').to.equal(10);
+      expect(r.forwarded.length).to.be.below(Buffer.byteLength(HEADER + within + NEXT) + 200);
+    }), { numRuns: 100 });
   });
 });
