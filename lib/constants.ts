@@ -88,6 +88,14 @@ export const LOAD_CONNECT_MS_MAX = 30000;
  * slow server cannot make Flux buffer without bound; quiet rooms go on.
  */
 export const OUTGOING_BYTES_MAX = 16 * 1024 * 1024;
+/**
+ * The XMPP server's lag (lib/xmpp/server-lag.ts) past which the rooms writing
+ * the most refuse new commands and joins with a "busy" reply, and how often it
+ * is measured. Past it, every command taken would wait at least this long for
+ * its answer: a busy reply now is the truthful one.
+ */
+export const SERVER_LAG_MS_MAX = 100;
+export const SERVER_LAG_PROBE_MS = 50;
 /** Reconnecting to the XMPP server: the first pause, and the longest (doubling between, with jitter). */
 export const RECONNECT_DELAY_MS_MIN = 500;
 export const RECONNECT_DELAY_MS_MAX = 30000;

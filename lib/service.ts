@@ -47,6 +47,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     rooms: () => rooms.size,
     occupants: (): number => edge.rooms().reduce((n: number, muc) => n + muc.occupants.size, 0),
     engineMemoryBytes: () => [...rooms.values()].reduce((n, r) => n + r.engineMemoryBytes(), 0),
+    serverLagMs: () => edge.lag.ms,
   }) : undefined;
   const telemetry: Telemetry = prometheus ?? noTelemetry;
   const edge = new XmppEdge({

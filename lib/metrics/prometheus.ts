@@ -10,6 +10,8 @@ export interface Gauges {
   rooms(): number;
   occupants(): number;
   engineMemoryBytes(): number;
+  /** How far behind the XMPP server is in reading the component stream (lib/xmpp/server-lag.ts). */
+  serverLagMs(): number;
 }
 
 const STAGES: [keyof StageDurations, string][] = [
@@ -35,6 +37,7 @@ export class PrometheusTelemetry implements Telemetry {
     new client.Gauge({ name: 'flux_rooms', help: 'Rooms this instance serves', registers: [this.registry], collect() { this.set(gauges.rooms()); } });
     new client.Gauge({ name: 'flux_occupants', help: 'Players joined, over all rooms', registers: [this.registry], collect() { this.set(gauges.occupants()); } });
     new client.Gauge({ name: 'flux_engine_memory_bytes', help: 'Engine memory (WASM linear memory) over all rooms', registers: [this.registry], collect() { this.set(gauges.engineMemoryBytes()); } });
+    new client.Gauge({ name: 'flux_server_lag_seconds', help: 'How far behind the XMPP server is in reading what Flux writes', registers: [this.registry], collect() { this.set(gauges.serverLagMs() / 1000); } });
     client.collectDefaultMetrics({ register: this.registry }); // includes nodejs_eventloop_lag_seconds
   }
 

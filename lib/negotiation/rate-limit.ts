@@ -60,3 +60,30 @@ export class KeyedBuckets {
     return b;
   }
 }
+
+/** A recent rate: events (bytes, stanzas) per second, decaying with a time constant of TAU_MS. */
+export class RateMeter {
+  private static readonly TAU_MS = 1000;
+  private value = 0;
+  private updatedMs: number;
+
+  constructor(private readonly clock: Clock) {
+    this.updatedMs = clock.nowMs();
+  }
+
+  add(n: number): void {
+    this.value = this.decayed() + n;
+  }
+
+  get perS(): number {
+    this.value = this.decayed();
+    return (this.value * 1000) / RateMeter.TAU_MS;
+  }
+
+  private decayed(): number {
+    const now = this.clock.nowMs();
+    const v = this.value * Math.exp(-(now - this.updatedMs) / RateMeter.TAU_MS);
+    this.updatedMs = now;
+    return v;
+  }
+}

@@ -8,7 +8,8 @@ import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
 import { noTelemetry, type Telemetry } from '../metrics/index.ts';
-import { STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
+import { OUTGOING_BYTES_MAX, SERVER_LAG_MS_MAX, SERVER_LAG_PROBE_MS, STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
+import { ServerLag, sheds } from './server-lag.ts';
 import type { GateCut } from './stanza-gate.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
 import { Outbox } from './outbox.ts';
@@ -34,6 +35,9 @@ export class XmppEdge implements Directory {
   private readonly mucs = new Map<string, MucRoom>();
   private readonly telemetry: Telemetry;
   private readonly outbox: Outbox;
+  /** How far behind the XMPP server is in reading this stream. */
+  readonly lag: ServerLag;
+  private probing: NodeJS.Timeout | null = null;
   /** Every room in the database, served here or not (another instance's, or past ROOMS_MAX). */
   knownRooms: ReadonlySet<string> = new Set();
 
@@ -42,9 +46,13 @@ export class XmppEdge implements Directory {
     this.telemetry = options.telemetry ?? noTelemetry;
     this.xmpp = connectComponent({ service: options.service, domain: options.domain, password: options.secret });
     this.outbox = new Outbox((chunk) => this.write(chunk));
+    this.lag = new ServerLag(options.domain, (wire) => this.outbox.push(wire), options.clock);
     this.xmpp.on('error', (err) => options.log.warn({ err: err.message }, 'xmpp connection error'));
     this.xmpp.on('status', (status) => options.log.debug({ status }, 'xmpp status'));
-    this.xmpp.on('online', () => options.log.info({ domain: options.domain }, 'component online'));
+    this.xmpp.on('online', () => {
+      options.log.info({ domain: options.domain }, 'component online');
+      this.lag.reset();
+    });
     this.xmpp.on('stanza', (el) => this.route(el));
     (this.xmpp as unknown as { on(event: 'cut', f: (el: Element, cut: GateCut) => void): void }).on('cut', (el, cut) => this.cut(el, cut));
     registerServiceInfo(this.xmpp, this);
@@ -54,7 +62,7 @@ export class XmppEdge implements Directory {
   attach(room: Room): MucRoom {
     const muc = new MucRoom(room, {
       domain: this.domain, log: this.options.log, clock: this.options.clock, limits: this.options.limits,
-      write: (wire) => this.outbox.push(wire), telemetry: this.telemetry, backlogBytes: () => this.backlogBytes,
+      write: (wire) => this.outbox.push(wire), telemetry: this.telemetry, shedding: (bytesPerS) => this.shedding(bytesPerS),
     });
     this.mucs.set(room.id, muc);
     return muc;
@@ -64,6 +72,12 @@ export class XmppEdge implements Directory {
   detach(roomId: string): void {
     this.mucs.get(roomId)?.evictAll([STATUS_SHUTDOWN]);
     this.mucs.delete(roomId);
+  }
+
+  /** Whether a room writing `bytesPerS` refuses new work: the server is behind (SERVER_LAG_MS_MAX, or OUTGOING_BYTES_MAX unwritten here) and the room is among the heaviest. */
+  shedding(bytesPerS: number): boolean {
+    if (this.lag.ms <= SERVER_LAG_MS_MAX && this.backlogBytes <= OUTGOING_BYTES_MAX) return false;
+    return sheds(bytesPerS, [...this.mucs.values()].map((m) => m.writtenPerS));
   }
 
   /** Bytes written and not yet taken by the XMPP server, and those still to be written this turn. */
@@ -90,6 +104,8 @@ export class XmppEdge implements Directory {
 
   async start(): Promise<void> {
     await this.xmpp.start();
+    this.probing = setInterval(() => this.online && this.lag.probe(), SERVER_LAG_PROBE_MS);
+    this.probing.unref();
   }
 
   /** Shutdown, first step: commands are refused from now on; queued ones still run. */
@@ -103,6 +119,7 @@ export class XmppEdge implements Directory {
   }
 
   async stop(): Promise<void> {
+    if (this.probing) clearInterval(this.probing);
     this.xmpp.reconnect.stop();
     try {
       await this.xmpp.stop();
@@ -124,6 +141,7 @@ export class XmppEdge implements Directory {
   }
 
   private route(el: Element): void {
+    if (this.lag.returned(el)) return;
     // RFC 6120 §8.3.1: never answer an error with an error.
     if (el.attrs.type === 'error') return this.deliveryError(el);
     if (!['message', 'presence'].includes(el.name)) return;

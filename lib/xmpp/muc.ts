@@ -2,15 +2,16 @@
 // player types becomes a Submission for the room's batch; what the batch's
 // effects say comes back through deliver() after COMMIT. A join is announced
 // only once it has committed. Everything a room sends is charged to its output
-// budget; a room that spent it refuses new work, other rooms go on.
+// budget; a room that spent it refuses new work, other rooms go on. When the XMPP
+// server falls behind, the rooms writing the most refuse new work too.
 import { jid as parseJid } from '@xmpp/jid';
 import type { Logger } from 'pino';
 import type { Room } from '../rooms/index.ts';
 import type { Rendered } from '../effects/index.ts';
-import { KeyedBuckets, nickKey, nickname, parseBody, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
+import { KeyedBuckets, nickKey, nickname, parseBody, RateMeter, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
 import {
   CHARACTERS_PER_JID_MAX, COMMANDS_BURST_DEFAULT, INVITES_PER_MESSAGE_MAX, JID_BUCKETS_PER_ROOM_MAX,
-  OCCUPANTS_PER_JID_MAX, OUTGOING_BYTES_MAX, ROOM_OUTPUT_BURST_S, SESSIONS_PER_JID_MAX, STATUS_CHARS_MAX,
+  OCCUPANTS_PER_JID_MAX, ROOM_OUTPUT_BURST_S, SESSIONS_PER_JID_MAX, STATUS_CHARS_MAX,
 } from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
 import { History, historyRequest, type HistoryRequest, type Line } from './history.ts';
@@ -41,8 +42,8 @@ export interface MucDeps {
   /** Serialized stanzas for the XMPP server, in order. */
   readonly write: (wire: string) => void;
   readonly telemetry: Telemetry;
-  /** Bytes written and not yet taken by the XMPP server (all rooms). */
-  readonly backlogBytes: () => number;
+  /** Whether a room writing `bytesPerS` should refuse new work because the XMPP server is behind. */
+  readonly shedding: (bytesPerS: number) => boolean;
 }
 
 type Refuse = (condition: string, type: string, text: string) => void;
@@ -56,6 +57,7 @@ export class MucRoom {
   /** New characters per server domain. */
   private readonly newCharacters: KeyedBuckets;
   private readonly output: TokenBucket;
+  private readonly written: RateMeter;
   private readonly invitations: Invitations;
   /** Nick changes waiting for their batch to commit: the new nick's key -> who and to what (the nick is held meanwhile). */
   private readonly renaming = new Map<string, { occupant: Occupant; nick: string }>();
@@ -68,6 +70,7 @@ export class MucRoom {
   constructor(readonly room: Room, private readonly deps: MucDeps) {
     const perS = deps.limits.outputBytesPerS;
     this.output = new TokenBucket(perS, perS * ROOM_OUTPUT_BURST_S, deps.clock);
+    this.written = new RateMeter(deps.clock);
     this.invitations = new Invitations(deps.clock);
     const { commandsPerS } = deps.limits;
     this.buckets = new KeyedBuckets(commandsPerS, Math.max(COMMANDS_BURST_DEFAULT, commandsPerS), deps.clock, JID_BUCKETS_PER_ROOM_MAX);
@@ -88,13 +91,19 @@ export class MucRoom {
     this.accepting = false;
   }
 
-  /**
-   * The room spent its output budget, or the server is behind and this room is
-   * one of those that made it so (over half its budget spent).
-   */
+  /** Bytes a second this room has been writing lately. */
+  get writtenPerS(): number {
+    return this.written.perS;
+  }
+
+  /** The room spent its output budget: it refuses new commands and joins. */
+  get overBudget(): boolean {
+    return this.output.level < 0;
+  }
+
+  /** Over budget, or the server is behind and this room is one of those that made it so: it refuses new commands. */
   get busy(): boolean {
-    const level = this.output.level;
-    return level < 0 || (level < this.deps.limits.outputBytesPerS && this.deps.backlogBytes() > OUTGOING_BYTES_MAX);
+    return this.overBudget || this.deps.shedding(this.written.perS);
   }
 
   /** XEP-0045 §7.2: a join presence to room/nick (or a presence from a session already in). */
@@ -122,7 +131,8 @@ export class MucRoom {
     // RFC 8266 §2.3: the nick as enforced is the one shown; a client must ask for it as such.
     if (checked.nick !== asked) return refuse('jid-malformed', 'modify', `Join as "${checked.nick}": nicks are compared after width, space and case folding (RFC 8266).`);
     const { nick, key } = checked;
-    if (this.busy) return refuse('resource-constraint', 'wait', 'The world is very busy right now; join again in a moment.');
+    // A join costs what XEP-0045 makes it cost in any MUC; while the server is behind it waits its turn, as in the server's own.
+    if (this.overBudget) return refuse('resource-constraint', 'wait', 'The world is very busy right now; join again in a moment.');
     if (!this.bucket(bare).take()) return refuse('resource-constraint', 'wait', `Slow down: joins count as commands, at most ${this.deps.limits.commandsPerS} a second.`);
     const holder = this.occupants.byNickKey(key);
     const owner = this.room.characterByKey(key);
@@ -550,6 +560,7 @@ export class MucRoom {
   private emit(wire: string): void {
     if (wire === '') return;
     this.output.charge(wire.length);
+    this.written.add(wire.length);
     this.deps.write(wire);
   }
 }

@@ -65,6 +65,7 @@ describe('live metrics (Prometheus, embedded database)', function () {
     expect(sample(text, 'flux_stage_seconds_count', { room: 'realm', stage: 'actuation' })).to.be.at.least(2);
     expect(sample(text, 'flux_stanzas_sent_total', { room: 'realm' })).to.be.at.least(2);
     expect(sample(text, 'flux_engine_memory_bytes')).to.be.above(0);
+    expect(sample(text, 'flux_server_lag_seconds'), 'a probe went through Prosody and back').to.be.within(0, 1);
     expect(sample(text, 'nodejs_eventloop_lag_seconds')).to.be.a('number');
     expect(sample(text, 'flux_fence_conflicts_total', { room: 'realm' }) ?? 0).to.equal(0);
   });

@@ -43,7 +43,7 @@ describe('xmpp MucRoom on a real room (embedded database)', function () {
     muc = new MucRoom(room, {
       domain: 'game.localhost', log, clock: { nowMs: () => Date.now() },
       limits: { bodyBytesMax: 1024, commandsPerS: 10, occupantsMax: 10, charactersMax: 100, outputBytesPerS: 1 << 20, newCharactersPerDomainPerMin: 100 },
-      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, backlogBytes: () => 0,
+      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: () => false,
     });
   });
 
@@ -88,12 +88,12 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
   const rooms: MucRoom[] = [];
   let muc: MucRoom;
 
-  const open = (limits: { commandsPerS?: number; charactersMax?: number; outputBytesPerS?: number; newCharactersPerDomainPerMin?: number } = {}) => {
+  const open = (limits: { commandsPerS?: number; charactersMax?: number; outputBytesPerS?: number; newCharactersPerDomainPerMin?: number } = {}, behind = () => false) => {
     const m = new MucRoom(room, {
       domain: 'game.localhost', log, clock: { nowMs: () => now.ms },
       limits: { bodyBytesMax: 1024, commandsPerS: limits.commandsPerS ?? 10, occupantsMax: 50, charactersMax: limits.charactersMax ?? 1000, outputBytesPerS: limits.outputBytesPerS ?? (1 << 20),
         newCharactersPerDomainPerMin: limits.newCharactersPerDomainPerMin ?? 1000 },
-      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, backlogBytes: () => 0,
+      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: (bytesPerS) => behind() && bytesPerS > 0,
     });
     rooms.push(m);
     return m;
@@ -275,6 +275,30 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     expect(quiet.busy).to.equal(false);
     now.ms += 10_000;
     expect(muc.busy, 'the budget refills').to.equal(false);
+    muc.evictAll([]);
+    await room.drain();
+  });
+
+  it('answers "busy" to new commands while the server is behind and the room is writing, takes joins still, and commands again once it caught up', async function () {
+    const server = { behind: false };
+    muc = open({}, () => server.behind);
+    join('jan@localhost/a', 'Jan');
+    await room.drain();
+    say('jan@localhost/a', 'look');
+    await room.drain();
+    server.behind = true;
+    sent.length = 0;
+    say('jan@localhost/a', 'look');
+    expect(bodiesTo('jan@localhost/a')).to.deep.equal(['The world is very busy right now; try that again in a moment.']);
+    join('quill@localhost/a', 'Quill');
+    await room.drain();
+    expect(errorsTo('quill@localhost/a')).to.deep.equal([]);
+    expect(room.characterByKey('quill'), 'a join waits its turn, as in any MUC').to.not.equal(undefined);
+    server.behind = false;
+    sent.length = 0;
+    say('jan@localhost/a', 'look');
+    await room.drain();
+    expect(bodiesTo('jan@localhost/a').some((b) => /Exits:/.test(b ?? ''))).to.equal(true);
     muc.evictAll([]);
     await room.drain();
   });

@@ -1,0 +1,73 @@
+// lib/xmpp/server-lag.ts: the server's lag is the round trip of a probe through it,
+// or the age of the probe still out; while it lags, the heaviest rooms shed.
+import { expect } from 'chai';
+import { ServerLag, sheds } from '../../lib/xmpp/server-lag.ts';
+import { RateMeter } from '../../lib/negotiation/index.ts';
+import { XmlParser } from '../../lib/xmpp/xml-parser.ts';
+import type { Element } from '@xmpp/xml';
+
+function parsed(wire: string): Element {
+  const parser = new XmlParser();
+  let el: Element | undefined;
+  parser.on('element', (e: Element) => (el = e));
+  parser.write(`<stream:stream xmlns:stream="http://etherx.jabber.org/streams" xmlns="jabber:component:accept">${wire}`);
+  return el!;
+}
+
+describe('xmpp ServerLag', function () {
+  const now = { ms: 1000 };
+  const clock = { nowMs: () => now.ms };
+
+  it('measures a probe to its own domain, one at a time, and counts the one still out', function () {
+    const written: string[] = [];
+    const lag = new ServerLag('game.localhost', (w) => written.push(w), clock);
+    expect(lag.ms).to.equal(0);
+    lag.probe();
+    lag.probe();
+    expect(written, 'one probe out at a time').to.have.length(1);
+    const probe = parsed(written[0]!);
+    expect(probe.attrs).to.include({ from: 'game.localhost', to: 'game.localhost', type: 'headline' });
+    now.ms += 30;
+    expect(lag.ms, 'still out').to.equal(30);
+    expect(lag.returned(probe)).to.equal(true);
+    now.ms += 500;
+    expect(lag.ms, 'the last round trip').to.equal(30);
+    lag.probe();
+    now.ms += 400;
+    expect(lag.ms, 'a probe out longer than the last round trip').to.equal(400);
+    expect(lag.returned(parsed('<message from="alice@localhost/a" to="game.localhost" id="flux-lag-2"/>')), 'not from the domain').to.equal(false);
+    lag.reset();
+    expect(lag.ms).to.equal(0);
+  });
+
+  it('stops probing a server that answers a probe with an error', function () {
+    const written: string[] = [];
+    const lag = new ServerLag('game.localhost', (w) => written.push(w), clock);
+    lag.probe();
+    const bounced = parsed(written[0]!.replace('type="headline"', 'type="error"'));
+    expect(lag.returned(bounced)).to.equal(true);
+    expect(lag.unsupported).to.equal(true);
+    lag.probe();
+    expect(written).to.have.length(1);
+    expect(lag.ms).to.equal(0);
+  });
+
+  it('sheds the rooms writing at least the mean rate, never a silent one', function () {
+    expect(sheds(900, [900, 50, 50])).to.equal(true);
+    expect(sheds(50, [900, 50, 50])).to.equal(false);
+    expect(sheds(100, [100, 100])).to.equal(true);
+    expect(sheds(0, [900])).to.equal(false);
+    expect(sheds(10, [10, 0, 0])).to.equal(true);
+  });
+
+  it('RateMeter: a recent rate that decays once writing stops', function () {
+    const meter = new RateMeter(clock);
+    for (let i = 0; i < 100; i++) {
+      meter.add(1000);
+      now.ms += 10;
+    }
+    expect(meter.perS).to.be.within(50_000, 100_000);
+    now.ms += 5000;
+    expect(meter.perS).to.be.below(1000);
+  });
+});
