@@ -95,7 +95,21 @@ export const OUTGOING_BYTES_MAX = 16 * 1024 * 1024;
  * its answer: a busy reply now is the truthful one.
  */
 export const SERVER_LAG_MS_MAX = 100;
+/**
+ * Bytes written to the XMPP server and not yet known to be read (no probe after
+ * them came back) past which it counts as behind, as a congestion window: about
+ * 200 ms of work for Prosody, which reads a component stream at 1-2 MB/s here,
+ * and the presences of one join into a room of 500.
+ */
+export const IN_FLIGHT_BYTES_MAX = 256 * 1024;
 export const SERVER_LAG_PROBE_MS = 50;
+/**
+ * While the server is behind, checked joins are held; once it has caught up,
+ * held joins go to the batch as many at a time as their presences fit in this
+ * many bytes (at least one), a presence counted at PRESENCE_BYTES_ESTIMATE.
+ */
+export const JOIN_RELEASE_BYTES = 256 * 1024;
+export const PRESENCE_BYTES_ESTIMATE = 256;
 /** Reconnecting to the XMPP server: the first pause, and the longest (doubling between, with jitter). */
 export const RECONNECT_DELAY_MS_MIN = 500;
 export const RECONNECT_DELAY_MS_MAX = 30000;

@@ -8,7 +8,7 @@ import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
 import { noTelemetry, type Telemetry } from '../metrics/index.ts';
-import { OUTGOING_BYTES_MAX, SERVER_LAG_MS_MAX, SERVER_LAG_PROBE_MS, STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
+import { IN_FLIGHT_BYTES_MAX, OUTGOING_BYTES_MAX, SERVER_LAG_MS_MAX, SERVER_LAG_PROBE_MS, STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
 import { ServerLag, sheds } from './server-lag.ts';
 import type { GateCut } from './stanza-gate.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
@@ -46,7 +46,7 @@ export class XmppEdge implements Directory {
     this.telemetry = options.telemetry ?? noTelemetry;
     this.xmpp = connectComponent({ service: options.service, domain: options.domain, password: options.secret });
     this.outbox = new Outbox((chunk) => this.write(chunk));
-    this.lag = new ServerLag(options.domain, (wire) => this.outbox.push(wire), options.clock);
+    this.lag = new ServerLag(options.domain, (wire) => this.outbox.push(wire), () => this.outbox.pushedBytes, options.clock);
     this.xmpp.on('error', (err) => options.log.warn({ err: err.message }, 'xmpp connection error'));
     this.xmpp.on('status', (status) => options.log.debug({ status }, 'xmpp status'));
     this.xmpp.on('online', () => {
@@ -63,6 +63,7 @@ export class XmppEdge implements Directory {
     const muc = new MucRoom(room, {
       domain: this.domain, log: this.options.log, clock: this.options.clock, limits: this.options.limits,
       write: (wire) => this.outbox.push(wire), telemetry: this.telemetry, shedding: (bytesPerS) => this.shedding(bytesPerS),
+      serverBehind: () => this.behind,
     });
     this.mucs.set(room.id, muc);
     return muc;
@@ -74,10 +75,25 @@ export class XmppEdge implements Directory {
     this.mucs.delete(roomId);
   }
 
-  /** Whether a room writing `bytesPerS` refuses new work: the server is behind (SERVER_LAG_MS_MAX, or OUTGOING_BYTES_MAX unwritten here) and the room is among the heaviest. */
+  /**
+   * Whether the server is behind: a probe took or is taking over SERVER_LAG_MS_MAX,
+   * or more than IN_FLIGHT_BYTES_MAX are written and not known to be read (a
+   * bound that holds at once, before any probe could tell), or OUTGOING_BYTES_MAX
+   * wait in this process.
+   */
+  get behind(): boolean {
+    return this.lag.ms > SERVER_LAG_MS_MAX || this.lag.inFlightBytes > IN_FLIGHT_BYTES_MAX || this.backlogBytes > OUTGOING_BYTES_MAX;
+  }
+
+  /** Whether a room writing `bytesPerS` refuses new work: the server is behind and the room is among the heaviest. */
   shedding(bytesPerS: number): boolean {
-    if (this.lag.ms <= SERVER_LAG_MS_MAX && this.backlogBytes <= OUTGOING_BYTES_MAX) return false;
-    return sheds(bytesPerS, [...this.mucs.values()].map((m) => m.writtenPerS));
+    return this.behind && sheds(bytesPerS, [...this.mucs.values()].map((m) => m.writtenPerS));
+  }
+
+  /** Each probe period and each probe back: if the server has caught up, the rooms let held joins in. */
+  private pace(): void {
+    if (this.behind || !this.online) return;
+    for (const muc of this.mucs.values()) muc.releaseHeld();
   }
 
   /** Bytes written and not yet taken by the XMPP server, and those still to be written this turn. */
@@ -104,7 +120,11 @@ export class XmppEdge implements Directory {
 
   async start(): Promise<void> {
     await this.xmpp.start();
-    this.probing = setInterval(() => this.online && this.lag.probe(), SERVER_LAG_PROBE_MS);
+    this.probing = setInterval(() => {
+      if (!this.online) return;
+      this.lag.probe();
+      this.pace();
+    }, SERVER_LAG_PROBE_MS);
     this.probing.unref();
   }
 
@@ -141,7 +161,11 @@ export class XmppEdge implements Directory {
   }
 
   private route(el: Element): void {
-    if (this.lag.returned(el)) return;
+    if (this.lag.returned(el)) {
+      // Under load the next probe goes at once, so what is in flight is confirmed as soon as the server reads it.
+      if (this.lag.inFlightBytes > IN_FLIGHT_BYTES_MAX / 4) this.lag.probe();
+      return this.pace();
+    }
     // RFC 6120 §8.3.1: never answer an error with an error.
     if (el.attrs.type === 'error') return this.deliveryError(el);
     if (!['message', 'presence'].includes(el.name)) return;

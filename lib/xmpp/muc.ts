@@ -10,8 +10,8 @@ import type { Room } from '../rooms/index.ts';
 import type { Rendered } from '../effects/index.ts';
 import { KeyedBuckets, nickKey, nickname, parseBody, RateMeter, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
 import {
-  CHARACTERS_PER_JID_MAX, COMMANDS_BURST_DEFAULT, INVITES_PER_MESSAGE_MAX, JID_BUCKETS_PER_ROOM_MAX,
-  OCCUPANTS_PER_JID_MAX, ROOM_OUTPUT_BURST_S, SESSIONS_PER_JID_MAX, STATUS_CHARS_MAX,
+  CHARACTERS_PER_JID_MAX, COMMANDS_BURST_DEFAULT, INVITES_PER_MESSAGE_MAX, JID_BUCKETS_PER_ROOM_MAX, JOIN_RELEASE_BYTES,
+  OCCUPANTS_PER_JID_MAX, PRESENCE_BYTES_ESTIMATE, ROOM_OUTPUT_BURST_S, SESSIONS_PER_JID_MAX, STATUS_CHARS_MAX,
 } from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
 import { History, historyRequest, type HistoryRequest, type Line } from './history.ts';
@@ -44,6 +44,8 @@ export interface MucDeps {
   readonly telemetry: Telemetry;
   /** Whether a room writing `bytesPerS` should refuse new work because the XMPP server is behind. */
   readonly shedding: (bytesPerS: number) => boolean;
+  /** Whether the XMPP server is behind in reading what Flux writes (joins are then held, see `releaseHeld`). */
+  readonly serverBehind: () => boolean;
 }
 
 type Refuse = (condition: string, type: string, text: string) => void;
@@ -65,6 +67,8 @@ export class MucRoom {
   private readonly creating = new Map<string, string>();
   /** Sessions waiting for their join to commit, with the history they asked for. */
   private readonly awaiting = new Map<string, HistoryRequest>();
+  /** Joins checked and held while the XMPP server is behind, first come first served: nick key -> the join. */
+  private readonly held = new Map<string, Submission>();
   private accepting = true;
 
   constructor(readonly room: Room, private readonly deps: MucDeps) {
@@ -158,12 +162,35 @@ export class MucRoom {
       this.room.submit({ command: { kind: 'look', nick }, origin: { from } });
       return;
     }
-    if (!this.room.submit({ command: { kind: 'join', nick, jid: bare }, origin: { from } })) {
+    const submission: Submission = { command: { kind: 'join', nick, jid: bare }, origin: { from } };
+    // Held joins are occupants already: the room's occupant limit bounds them.
+    if (this.held.size > 0 || this.deps.serverBehind()) this.held.set(key, submission);
+    else if (!this.room.submit(submission)) {
       this.occupants.remove(from);
       return refuse('resource-constraint', 'wait', 'This world is too busy right now; try again in a moment.');
     }
     if (owner === undefined) this.creating.set(key, bare);
     this.awaiting.set(from, historyRequest(stanza));
+  }
+
+  /**
+   * The server caught up: held joins go to the batch in the order they came, as
+   * many as the presences they will cost fit in JOIN_RELEASE_BYTES (at least one).
+   * Each join costs a presence to every occupant and the occupant list to the
+   * joiner, so in a crowd one or two go at a time and the server's queue stays
+   * short enough for every command to be answered quickly meanwhile.
+   */
+  releaseHeld(): void {
+    if (this.held.size === 0) return;
+    const perJoin = 2 * (this.occupants.size + 1) * PRESENCE_BYTES_ESTIMATE;
+    let budget = JOIN_RELEASE_BYTES;
+    for (const [key, submission] of this.held) {
+      if (budget < perJoin && budget < JOIN_RELEASE_BYTES) break;
+      budget -= perJoin;
+      this.held.delete(key);
+      if (submission.command.kind !== 'join') continue;
+      if (!this.room.submit(submission)) this.joinFailed(submission.command.nick, submission.command.jid, 'This world is too busy right now.');
+    }
   }
 
   /** Why a JID may not become one more occupant (and maybe one more character) here, or null. */
@@ -355,6 +382,10 @@ export class MucRoom {
     this.send(occupantPresence(this.occupantJid(occupant.nick), from, { codes: [STATUS_SELF, ...codes], unavailable: true }));
     if (!last) return;
     this.bucket(occupant.bareJid).charge(1);
+    if (this.held.delete(occupant.key)) {
+      this.creating.delete(occupant.key); // the join never reached a batch: nothing to undo there
+      return;
+    }
     if (occupant.joined) {
       const gone = splitAtTo(sanitize(occupantPresence(this.occupantJid(occupant.nick), '', { codes, unavailable: true })).toString());
       this.fanOut(() => gone, occupant);

@@ -6,6 +6,8 @@ export class Outbox {
   private parts: string[] = [];
   private bytes = 0;
   private scheduled = false;
+  /** Every byte ever pushed (UTF-16 code units, as `pendingBytes`). */
+  pushedBytes = 0;
 
   /** `write` sends one chunk of serialized stanzas; it is called at most once per turn of the event loop. */
   constructor(private readonly write: (chunk: string) => void) {}
@@ -18,6 +20,7 @@ export class Outbox {
   push(wire: string): void {
     this.parts.push(wire);
     this.bytes += wire.length;
+    this.pushedBytes += wire.length;
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.flush());

@@ -4,7 +4,8 @@
 // before it: the time it takes is the queue in front of the server, which no
 // socket counter shows (the kernel's buffers hide it). A probe is a headline
 // message from the domain to itself, one at a time; while one is out, the lag is
-// at least how long it has been out.
+// at least how long it has been out. What was written after the last probe
+// that came back is not known to be read yet: that is the bytes in flight.
 import type { Clock } from '../negotiation/index.ts';
 import { wireText } from './wire.ts';
 
@@ -12,12 +13,20 @@ const PROBE_ID_PREFIX = 'flux-lag-';
 
 export class ServerLag {
   private seq = 0;
-  private out: { id: string; atMs: number } | null = null;
+  private out: { id: string; atMs: number; bytes: number } | null = null;
   private lastMs = 0;
+  /** Bytes written before the last probe that came back: the server has read them. */
+  private read = 0;
   /** The server answered a probe with an error: it does not route a domain's stanzas back to it. */
   unsupported = false;
 
-  constructor(private readonly domain: string, private readonly write: (wire: string) => void, private readonly clock: Clock) {}
+  /** `written()`: every byte handed to `write` so far, in order. */
+  constructor(private readonly domain: string, private readonly write: (wire: string) => void, private readonly written: () => number, private readonly clock: Clock) {}
+
+  /** Bytes written that the server is not known to have read yet. */
+  get inFlightBytes(): number {
+    return this.unsupported ? 0 : this.written() - this.read;
+  }
 
   /** Milliseconds the server is behind: the last probe's round trip, or the one still out if that is longer. */
   get ms(): number {
@@ -28,7 +37,7 @@ export class ServerLag {
   probe(): void {
     if (this.out || this.unsupported) return;
     const id = `${PROBE_ID_PREFIX}${++this.seq}`;
-    this.out = { id, atMs: this.clock.nowMs() };
+    this.out = { id, atMs: this.clock.nowMs(), bytes: this.written() };
     const domain = wireText(this.domain);
     this.write(`<message from="${domain}" to="${domain}" type="headline" id="${id}"/>`);
   }
@@ -42,6 +51,7 @@ export class ServerLag {
       this.out = null;
     } else if (this.out?.id === id) {
       this.lastMs = this.clock.nowMs() - this.out.atMs;
+      this.read = this.out.bytes;
       this.out = null;
     }
     return true;
@@ -51,6 +61,7 @@ export class ServerLag {
   reset(): void {
     this.out = null;
     this.lastMs = 0;
+    this.read = this.written();
   }
 }
 

@@ -43,7 +43,7 @@ describe('xmpp MucRoom on a real room (embedded database)', function () {
     muc = new MucRoom(room, {
       domain: 'game.localhost', log, clock: { nowMs: () => Date.now() },
       limits: { bodyBytesMax: 1024, commandsPerS: 10, occupantsMax: 10, charactersMax: 100, outputBytesPerS: 1 << 20, newCharactersPerDomainPerMin: 100 },
-      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: () => false,
+      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: () => false, serverBehind: () => false,
     });
   });
 
@@ -93,7 +93,7 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
       domain: 'game.localhost', log, clock: { nowMs: () => now.ms },
       limits: { bodyBytesMax: 1024, commandsPerS: limits.commandsPerS ?? 10, occupantsMax: 50, charactersMax: limits.charactersMax ?? 1000, outputBytesPerS: limits.outputBytesPerS ?? (1 << 20),
         newCharactersPerDomainPerMin: limits.newCharactersPerDomainPerMin ?? 1000 },
-      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: (bytesPerS) => behind() && bytesPerS > 0,
+      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: (bytesPerS) => behind() && bytesPerS > 0, serverBehind: behind,
     });
     rooms.push(m);
     return m;
@@ -279,7 +279,7 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     await room.drain();
   });
 
-  it('answers "busy" to new commands while the server is behind and the room is writing, takes joins still, and commands again once it caught up', async function () {
+  it('answers "busy" to new commands while the server is behind and the room is writing; holds joins, in order, until it caught up', async function () {
     const server = { behind: false };
     muc = open({}, () => server.behind);
     join('jan@localhost/a', 'Jan');
@@ -291,10 +291,21 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     say('jan@localhost/a', 'look');
     expect(bodiesTo('jan@localhost/a')).to.deep.equal(['The world is very busy right now; try that again in a moment.']);
     join('quill@localhost/a', 'Quill');
+    join('rue@localhost/a', 'Rue');
+    join('sol@localhost/a', 'Sol');
     await room.drain();
-    expect(errorsTo('quill@localhost/a')).to.deep.equal([]);
-    expect(room.characterByKey('quill'), 'a join waits its turn, as in any MUC').to.not.equal(undefined);
+    expect(errorsTo('quill@localhost/a'), 'held, not refused').to.deep.equal([]);
+    expect(room.characterByKey('quill'), 'not in a batch yet').to.equal(undefined);
+    join('other@localhost/a', 'Quill');
+    expect(errorsTo('other@localhost/a').map((e) => e.condition), 'a held join keeps its nick').to.deep.equal(['conflict']);
+    leave('rue@localhost/a');
     server.behind = false;
+    muc.releaseHeld();
+    await room.drain();
+    expect(room.characterByKey('quill')?.present, 'released once the server caught up').to.equal(true);
+    expect(room.characterByKey('sol')?.present).to.equal(true);
+    expect(room.characterByKey('rue'), 'a held join whose player left never reached the world').to.equal(undefined);
+    expect(sent.some((el) => el.attrs.to === 'quill@localhost/a' && el.name === 'presence' && el.attrs.from === `${ROOM}/Quill`), 'Quill got the room').to.equal(true);
     sent.length = 0;
     say('jan@localhost/a', 'look');
     await room.drain();

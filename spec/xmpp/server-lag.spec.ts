@@ -20,7 +20,8 @@ describe('xmpp ServerLag', function () {
 
   it('measures a probe to its own domain, one at a time, and counts the one still out', function () {
     const written: string[] = [];
-    const lag = new ServerLag('game.localhost', (w) => written.push(w), clock);
+    let bytes = 0;
+    const lag = new ServerLag('game.localhost', (w) => { written.push(w); bytes += w.length; }, () => bytes, clock);
     expect(lag.ms).to.equal(0);
     lag.probe();
     lag.probe();
@@ -29,7 +30,10 @@ describe('xmpp ServerLag', function () {
     expect(probe.attrs).to.include({ from: 'game.localhost', to: 'game.localhost', type: 'headline' });
     now.ms += 30;
     expect(lag.ms, 'still out').to.equal(30);
+    bytes += 5000; // written after the probe: in flight until a later probe comes back
+    expect(lag.inFlightBytes).to.equal(bytes);
     expect(lag.returned(probe)).to.equal(true);
+    expect(lag.inFlightBytes, 'what was written before the probe is read').to.equal(written[0]!.length + 5000);
     now.ms += 500;
     expect(lag.ms, 'the last round trip').to.equal(30);
     lag.probe();
@@ -42,7 +46,7 @@ describe('xmpp ServerLag', function () {
 
   it('stops probing a server that answers a probe with an error', function () {
     const written: string[] = [];
-    const lag = new ServerLag('game.localhost', (w) => written.push(w), clock);
+    const lag = new ServerLag('game.localhost', (w) => written.push(w), () => 0, clock);
     lag.probe();
     const bounced = parsed(written[0]!.replace('type="headline"', 'type="error"'));
     expect(lag.returned(bounced)).to.equal(true);
