@@ -195,9 +195,10 @@ function crowdText(r: Json): string {
   return `${int(c.clients)} clients through Prosody into one Flux world, spread over its places, each typing one command a second of the game mix `
     + `(30% say, 10% emote, 25% look, 20% a step, 15% take/drop), every command matched to its own answer (\`lib/load/answers.ts\`)`
     + `${c.drained_before === false ? '; the measured step began before the joins and the walk had all been delivered' : ''}:\n\n`
-    + table(['joined (failed)', 'sent', 'answered', 'refused (busy)', 'p50 / p99 / max ms', 'Flux RSS: peak (at start, VmHWM)'], [[
-      `${int(c.clients - c.login_failed - c.join_failed)} (${int(c.login_failed + c.join_failed)})`, int(c.sent), int(c.answered), int(c.refused),
-      pair(cell(c.p50_ms, msText), cell(c.p99_ms, msText), cell(c.max_ms, msText)), `${cell(c.rss_bytes, mb)} (${cell(c.rss_start_bytes, mb)}, ${cell(c.rss_hwm_bytes, mb)})`,
+    + table(['joined (failed) in s', 'sent', 'answered: p50 / p99 / max ms', 'refused (busy): p99 ms', 'unanswered', 'Flux RSS: peak (at start, VmHWM)'], [[
+      `${int(c.clients - c.login_failed - c.join_failed)} (${int(c.login_failed + c.join_failed)}) in ${cell(c.join_s, String)}`, int(c.sent),
+      `${int(c.answered)}: ${pair(cell(c.p50_ms, msText), cell(c.p99_ms, msText), cell(c.max_ms, msText))}`,
+      `${int(c.refused)}: ${cell(c.refused_p99_ms, msText)}`, cell(c.unanswered, int), `${cell(c.rss_bytes, mb)} (${cell(c.rss_start_bytes, mb)}, ${cell(c.rss_hwm_bytes, mb)})`,
     ]]);
 }
 

@@ -82,7 +82,7 @@ export function serverJson(run: Outcome<ServerRun>) {
 export function crowdJson(c: Outcome<CrowdFigures>) {
   return figure(c, (v) => ({
     clients: v.clients, login_failed: v.loginFailed, join_failed: v.join.failed, join_s: round1(v.join.seconds),
-    sent: v.step.sent, answered: v.step.answered, refused: v.step.refused, errors: v.step.errors,
+    sent: v.step.sent, answered: v.step.answered, refused: v.step.refused, refused_p99_ms: round1(v.step.refusedP99Ms), unanswered: v.step.unanswered, errors: v.step.errors,
     p50_ms: round1(v.step.p50Ms), p99_ms: round1(v.step.p99Ms), max_ms: round1(v.step.maxMs), seconds: round1(v.step.seconds),
     rss_bytes: v.rssBytes, rss_hwm_bytes: v.rssHwmBytes, rss_start_bytes: v.rssStartBytes, drained_before: v.step.drainedBefore,
     generator_cpu_share: v.step.generatorCpuShare, kinds: v.step.kinds, join_reasons: v.join.reasons,

@@ -221,6 +221,6 @@ function assertFluxAlive(ctx: Context, side: TargetKind): void {
 export function describe(s: StepReport): string {
   const share = s.sent === 0 ? 0 : (100 * s.answered) / s.sent;
   return `${s.answered}/${s.sent} answered (${share.toFixed(1)}%), p50 ${ms(s.p50Ms)}, p99 ${ms(s.p99Ms)}`
-    + `${s.refused > 0 ? `, ${s.refused} refused` : ''}${s.drainedBefore ? '' : ', began before the last step drained'}`
+    + `${s.refused > 0 ? `, ${s.refused} refused (p99 ${s.refusedP99Ms?.toFixed(1)} ms)` : ''}${s.unanswered > 0 ? `, ${s.unanswered} unanswered` : ''}${s.drainedBefore ? '' : ', began before the last step drained'}`
     + `; generator ${Math.round(s.generatorCpuShare * 100)}% of a core`;
 }

@@ -12,8 +12,10 @@
 //   ("You take...", "You can't go north from here.") or a "which/where" question.
 //   So each client keeps its unanswered commands first in, first out, and the next
 //   answer-shaped line answers the oldest.
-// - a refusal ("The world is very busy...") answers nothing: it is counted apart,
-//   and the refused command stays unanswered.
+// - a refusal: Flux answers a command it does not take with an error stanza
+//   carrying the message's id (`L<client>-<seq>`, set on every command), beside a
+//   line in the room. The error answers that command, counted apart as refused,
+//   with its own latency; the line answers nothing.
 
 export type CommandKind = 'say' | 'emote' | 'look' | 'move' | 'take' | 'drop';
 
@@ -47,6 +49,11 @@ export function commandFor(mix: Mix, client: number, seq: number, plainBody: boo
 const MOVES = ['n', 's', 'e', 'w'] as const;
 const TOKEN = /\bL(\d+)-(\d+)\b/;
 
+/** The id a load client gives its command: its token, so an error stanza names the command it refuses. */
+export function commandId(client: number, seq: number): string {
+  return `L${client}-${seq}`;
+}
+
 /** The sequence number of client `client`'s token in `body`, or null when it carries none of theirs. */
 export function tokenSeq(body: string, client: number): number | null {
   const m = TOKEN.exec(body);
@@ -73,7 +80,8 @@ export class Meter {
   readonly latenciesMs: number[] = [];
   readonly kinds = Object.fromEntries(KINDS.map((k) => [k, { sent: 0, answered: 0 }])) as Record<CommandKind, { sent: number; answered: number }>;
   sent = 0;
-  refused = 0;
+  /** Commands answered by a refusal, and how long each took. */
+  readonly refusedLatenciesMs: number[] = [];
   errors = 0;
   /** Every stanza the clients received during the step (presences too). */
   stanzasIn = 0;
@@ -86,6 +94,10 @@ export class Meter {
   answered(kind: CommandKind, latencyMs: number): void {
     this.latenciesMs.push(latencyMs);
     this.kinds[kind].answered++;
+  }
+
+  refusedOne(latencyMs: number): void {
+    this.refusedLatenciesMs.push(latencyMs);
   }
 
   get answeredCount(): number {

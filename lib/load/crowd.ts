@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOAD_CLIENTS_MAX, LOAD_CONNECT_MS_MAX } from '../constants.ts';
-import { classifyRoomLine, commandFor, Meter, quantile, tokenSeq, type Command, type CommandKind, type Mix } from './answers.ts';
+import { classifyRoomLine, commandFor, commandId, Meter, quantile, tokenSeq, type Command, type CommandKind, type Mix } from './answers.ts';
 
 /** Logins in flight at once: SASL and resource binding are CPU work for the server too. */
 const LOGINS_IN_FLIGHT_MAX = 25;
@@ -91,7 +91,11 @@ export interface StepReport {
   readonly sent: number;
   /** Commands whose own answer came back (refusals not included). */
   readonly answered: number;
+  /** Commands answered by a refusal (an error naming the command: "busy", a flood), and the p99 of those answers. */
   readonly refused: number;
+  readonly refusedP99Ms: number | null;
+  /** Commands that got no answer at all within the step and its wait. */
+  readonly unanswered: number;
   readonly errors: number;
   readonly sentPerS: number;
   readonly answeredPerS: number;
@@ -119,7 +123,7 @@ interface Member {
   /** Token-carrying commands not answered yet: seq -> sent at (ms). */
   readonly pendingTokens: Map<number, { kind: CommandKind; atMs: number }>;
   /** Other commands not answered yet, oldest first. */
-  pendingLines: { kind: CommandKind; atMs: number }[];
+  pendingLines: { kind: CommandKind; atMs: number; seq: number }[];
   settleJoin?: (failure: string | null) => void;
 }
 
@@ -270,10 +274,10 @@ export class Crowd {
     const command: Command = commandFor(mix, m.index, m.seq, this.o.kind === 'muc');
     const atMs = performance.now();
     if (command.token) m.pendingTokens.set(m.seq, { kind: command.kind, atMs });
-    else m.pendingLines.push({ kind: command.kind, atMs });
+    else m.pendingLines.push({ kind: command.kind, atMs, seq: m.seq });
     meter.sentOne(command.kind);
     const type = this.o.kind === 'echo' ? 'chat' : 'groupchat';
-    void m.client.send(xml('message', { to: this.o.target, type }, xml('body', {}, command.body))).catch(() => meter.errors++);
+    void m.client.send(xml('message', { to: this.o.target, type, id: commandId(m.index, m.seq) }, xml('body', {}, command.body))).catch(() => meter.errors++);
   }
 
   private async lastAnswers(): Promise<void> {
@@ -288,6 +292,7 @@ export class Crowd {
     const meter = this.meter;
     if (meter === null) return;
     meter.stanzasIn++;
+    if (el.name === 'message' && el.attrs.type === 'error' && this.refusalCame(m, String(el.attrs.id ?? ''), meter)) return;
     if (el.attrs.type === 'error') meter.errors++;
     if (el.name !== 'message') return;
     const body = el.getChildText('body');
@@ -304,10 +309,25 @@ export class Crowd {
     meter.answered(pending.kind, performance.now() - pending.atMs);
   }
 
+  /** An error stanza naming one of this client's pending commands: that command was refused. */
+  private refusalCame(m: Member, id: string, meter: Meter): boolean {
+    const seq = tokenSeq(id, m.index);
+    if (seq === null) return false;
+    const token = m.pendingTokens.get(seq);
+    if (token !== undefined) {
+      m.pendingTokens.delete(seq);
+      meter.refusedOne(performance.now() - token.atMs);
+      return true;
+    }
+    const at = m.pendingLines.findIndex((p) => p.seq === seq);
+    if (at < 0) return false;
+    meter.refusedOne(performance.now() - m.pendingLines[at]!.atMs);
+    m.pendingLines.splice(at, 1);
+    return true;
+  }
+
   private lineCame(m: Member, body: string, meter: Meter): void {
-    const kind = classifyRoomLine(body);
-    if (kind === 'refusal') meter.refused++;
-    if (kind !== 'answer') return;
+    if (classifyRoomLine(body) !== 'answer') return;
     const oldest = m.pendingLines.shift();
     if (oldest !== undefined) meter.answered(oldest.kind, performance.now() - oldest.atMs);
   }
@@ -336,10 +356,12 @@ export class Crowd {
 
 function report(meter: Meter, o: { clients: number; offeredPerS: number; windowS: number; drainedBefore: boolean; generatorCpuShare: number }): StepReport {
   const sorted = [...meter.latenciesMs].sort((a, b) => a - b);
+  const refusedSorted = [...meter.refusedLatenciesMs].sort((a, b) => a - b);
   const perS = (n: number) => (o.windowS > 0 ? Math.round(n / o.windowS) : 0);
   return {
     clients: o.clients, offeredPerS: o.offeredPerS, seconds: o.windowS, sent: meter.sent, answered: meter.answeredCount,
-    refused: meter.refused, errors: meter.errors, sentPerS: perS(meter.sent), answeredPerS: perS(meter.answeredCount),
+    refused: meter.refusedLatenciesMs.length, refusedP99Ms: quantile(refusedSorted, 0.99), unanswered: meter.sent - meter.answeredCount - meter.refusedLatenciesMs.length,
+    errors: meter.errors, sentPerS: perS(meter.sent), answeredPerS: perS(meter.answeredCount),
     p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99),
     maxMs: sorted.at(-1) ?? null, stanzasIn: meter.stanzasIn, drainedBefore: o.drainedBefore, kinds: meter.kinds,
     generatorCpuShare: Math.round(o.generatorCpuShare * 100) / 100,

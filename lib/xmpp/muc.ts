@@ -480,7 +480,11 @@ export class MucRoom {
       return false;
     };
     if (!this.accepting) return refuse('shutting-down', 'This world is shutting down; your command was not taken.');
-    if (this.busy) return refuse('server-busy', 'The world is very busy right now; try that again in a moment.');
+    if (this.busy) {
+      // The error marks this message not taken in the sender's client (as for a flood); the line says why in the room.
+      this.send(errorReply(stanza, 'resource-constraint', 'wait', 'The world is very busy right now; this command was not taken.'));
+      return refuse('server-busy', 'The world is very busy right now; try that again in a moment.');
+    }
     const bytes = utf8Bytes(body);
     if (bytes > this.deps.limits.bodyBytesMax) return refuse('too-long', `That message is too long (${bytes} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);
     if (!this.bucket(occupant.bareJid).take()) {

@@ -125,7 +125,7 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     condition: el.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === NS_STANZAS)?.name,
     text: el.getChild('error')?.getChildText('text', NS_STANZAS),
   }));
-  const bodiesTo = (to: string) => sent.filter((el) => el.attrs.to === to && el.name === 'message').map((el) => el.getChildText('body'));
+  const bodiesTo = (to: string) => sent.filter((el) => el.attrs.to === to && el.name === 'message' && el.attrs.type !== 'error').map((el) => el.getChildText('body'));
 
   it('announces a join to the others only after it commits; a join that fails leaves nothing and says why', async function () {
     muc = open();
@@ -272,6 +272,7 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     sent.length = 0;
     say('ivy@localhost/a', 'look');
     expect(bodiesTo('ivy@localhost/a')).to.deep.equal(['The world is very busy right now; try that again in a moment.']);
+    expect(errorsTo('ivy@localhost/a').map((e) => e.condition), 'the message itself is marked not taken').to.deep.equal(['resource-constraint']);
     expect(quiet.busy).to.equal(false);
     now.ms += 10_000;
     expect(muc.busy, 'the budget refills').to.equal(false);
@@ -290,6 +291,7 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     sent.length = 0;
     say('jan@localhost/a', 'look');
     expect(bodiesTo('jan@localhost/a')).to.deep.equal(['The world is very busy right now; try that again in a moment.']);
+    expect(errorsTo('jan@localhost/a').map((e) => e.condition)).to.deep.equal(['resource-constraint']);
     join('quill@localhost/a', 'Quill');
     join('rue@localhost/a', 'Rue');
     join('sol@localhost/a', 'Sol');
