@@ -48,6 +48,17 @@ export const CHARACTERS_PER_JID_MAX = 4;
  */
 export const NEW_CHARACTERS_PER_DOMAIN_PER_MIN_DEFAULT = 120;
 export const NEW_CHARACTERS_PER_DOMAIN_PER_MIN_MAX = 1_000_000;
+/**
+ * Guests: JIDs of the server domains an operator names (SASL ANONYMOUS hosts give
+ * a fresh JID every login, so a guest's character is never played again). Such a
+ * character is released this long after its last session leaves: its things drop
+ * where it stood and its nick is free again. A room looks for released guests
+ * every GUEST_SWEEP_MS; the domains named are at most GUEST_DOMAINS_MAX.
+ */
+export const GUEST_RELEASE_S_DEFAULT = 300;
+export const GUEST_RELEASE_S_MAX = 30 * 24 * 60 * 60;
+export const GUEST_DOMAINS_MAX = 64;
+export const GUEST_SWEEP_MS = 250;
 /** Invitations (XEP-0045 §7.8.2): distinct people one bare JID may invite per hour, and the pause before inviting the same one again. */
 export const INVITEES_PER_HOUR_MAX = 10;
 export const INVITE_REPEAT_MS_MIN = 10 * 60 * 1000;
@@ -148,6 +159,8 @@ assert(OCCUPANTS_DEFAULT <= OCCUPANTS_MAX && OCCUPANTS_MAX <= CHARACTERS_PER_ROO
 assert(OCCUPANTS_DEFAULT <= CHARACTERS_PER_ROOM_DEFAULT && CHARACTERS_PER_ROOM_DEFAULT <= CHARACTERS_PER_ROOM_MAX, 'a default world holds its default crowd');
 assert(OCCUPANTS_PER_JID_MAX <= CHARACTERS_PER_JID_MAX, 'a JID can be present as each of its characters');
 assert(SESSIONS_PER_OCCUPANT_MAX <= SESSIONS_PER_JID_MAX, 'one occupant can use all its sessions');
+assert(GUEST_SWEEP_MS < 1000, 'rooms look for guests to release more often than the shortest release time (1 s)');
+assert(GUEST_RELEASE_S_DEFAULT <= GUEST_RELEASE_S_MAX, 'the default release time is allowed');
 
 // --- World file texts and database time bounds (lib/world/definition.ts, lib/db) ---
 /**

@@ -9,7 +9,7 @@ import { installWorlds } from './world/index.ts';
 import { listRooms, loadRoom } from './contextualization/index.ts';
 import { engineFactory } from './engines/index.ts';
 import { embeddedLocks, postgresLocks, Room, type StageTimes } from './rooms/index.ts';
-import { XmppEdge } from './xmpp/index.ts';
+import { XmppEdge, type MucRoom } from './xmpp/index.ts';
 import { noTelemetry, PrometheusTelemetry, serveMetrics, type Telemetry } from './metrics/index.ts';
 import { OWNERSHIP_RETRY_MS, ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
 import type { Clock } from './negotiation/index.ts';
@@ -56,6 +56,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       bodyBytesMax: config.bodyBytesMax, commandsPerS: config.commandsPerS, occupantsMax: config.occupantsMax,
       charactersMax: config.charactersMax, outputBytesPerS: config.roomOutputBytesPerS,
       newCharactersPerDomainPerMin: config.newCharactersPerDomainPerMin,
+      guests: { domains: config.guestDomains, releaseS: config.guestReleaseS },
     },
     telemetry,
   });
@@ -76,8 +77,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     });
     rooms.set(id, room);
-    edge.attach(room);
+    const muc = edge.attach(room);
     leaveStalePlayers(room);
+    releaseAbsentGuests(room, muc);
   };
   /** Serves every room whose lock is free; rooms another instance holds are tried again later. */
   let warnedFull = false;
@@ -160,5 +162,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 function leaveStalePlayers(room: Room): void {
   for (const c of room.projection.characters.slice(room.world.npcs.length)) {
     if (c.present) room.submit({ command: { kind: 'leave', nick: c.nick } });
+  }
+}
+
+/**
+ * Nobody is in a room that was just opened, so every guest's character there is
+ * released after the usual time unless its JID comes back: a restart does not
+ * keep them for ever.
+ */
+function releaseAbsentGuests(room: Room, muc: MucRoom): void {
+  for (const c of room.projection.characters.slice(room.world.npcs.length)) {
+    if (!c.released) muc.guests.left(c.nick, c.jid);
   }
 }

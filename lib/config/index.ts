@@ -6,7 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import {
-  BATCH_COMMANDS_MAX, BODY_BYTES_MAX, CHARACTERS_PER_ROOM_MAX, NEW_CHARACTERS_PER_DOMAIN_PER_MIN_MAX, OCCUPANTS_MAX,
+  BATCH_COMMANDS_MAX, BODY_BYTES_MAX, CHARACTERS_PER_ROOM_MAX, GUEST_DOMAINS_MAX, GUEST_RELEASE_S_DEFAULT, GUEST_RELEASE_S_MAX,
+  NEW_CHARACTERS_PER_DOMAIN_PER_MIN_MAX, OCCUPANTS_MAX,
 } from '../constants.ts';
 
 export type EngineName = 'wasm' | 'js' | 'model';
@@ -36,6 +37,10 @@ export interface Config {
   readonly roomOutputBytesPerS: number;
   /** New characters per minute from one server domain (a burst of as many). */
   readonly newCharactersPerDomainPerMin: number;
+  /** Server domains whose JIDs are guests (anonymous logins), lower case; empty: nobody is a guest. */
+  readonly guestDomains: readonly string[];
+  /** A guest's character is released this long after its last session left. */
+  readonly guestReleaseS: number;
   readonly worldsDir: string;
   /** Prometheus metrics on 127.0.0.1:port; 0 turns them off. */
   readonly metricsPort: number;
@@ -59,6 +64,8 @@ const ENV_KEYS: Record<string, keyof Config> = {
   FLUX_CHARACTERS_MAX: 'charactersMax',
   FLUX_ROOM_OUTPUT_BYTES_PER_S: 'roomOutputBytesPerS',
   FLUX_NEW_CHARACTERS_PER_DOMAIN_PER_MIN: 'newCharactersPerDomainPerMin',
+  FLUX_GUEST_DOMAINS: 'guestDomains',
+  FLUX_GUEST_RELEASE_S: 'guestReleaseS',
   FLUX_WORLDS_DIR: 'worldsDir',
   FLUX_METRICS_PORT: 'metricsPort',
 };
@@ -97,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults = readDefaults()): C
     charactersMax: integer(raw.charactersMax, 'FLUX_CHARACTERS_MAX', 1, CHARACTERS_PER_ROOM_MAX),
     roomOutputBytesPerS: integer(raw.roomOutputBytesPerS, 'FLUX_ROOM_OUTPUT_BYTES_PER_S', 4096, 1024 * 1024 * 1024),
     newCharactersPerDomainPerMin: integer(raw.newCharactersPerDomainPerMin, 'FLUX_NEW_CHARACTERS_PER_DOMAIN_PER_MIN', 1, NEW_CHARACTERS_PER_DOMAIN_PER_MIN_MAX),
+    guestDomains: domains(raw.guestDomains ?? '', 'FLUX_GUEST_DOMAINS'),
+    guestReleaseS: integer(raw.guestReleaseS ?? GUEST_RELEASE_S_DEFAULT, 'FLUX_GUEST_RELEASE_S', 1, GUEST_RELEASE_S_MAX),
     worldsDir: text(raw.worldsDir, 'FLUX_WORLDS_DIR'),
     metricsPort: integer(raw.metricsPort, 'FLUX_METRICS_PORT', 0, 65535),
   };
@@ -147,13 +156,25 @@ function serviceUrl(value: unknown, name: string): string {
   return s;
 }
 
+/** RFC 7622 domainpart: labels of letters, digits and hyphens (IDNs as A-labels). */
+const DOMAIN_NAME = /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)*$/i;
+
 function domain(value: unknown, name: string): string {
   const s = text(value, name);
-  // RFC 7622 domainpart: labels of letters, digits and hyphens (IDNs as A-labels).
-  if (!/^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)*$/i.test(s)) {
+  if (!DOMAIN_NAME.test(s)) {
     throw new ConfigError(`${name} must be a domain name like game.example.org, got ${JSON.stringify(s)}`);
   }
   return s.toLowerCase();
+}
+
+/** A comma-separated list of domains (a JSON array in the defaults file), lower case, without repeats. */
+function domains(value: unknown, name: string): string[] {
+  const list: unknown[] = Array.isArray(value) ? value : text(value, name).split(',');
+  const parts = list.map((d) => (typeof d === 'string' ? d.trim() : d)).filter((d) => d !== '');
+  const refuse = (why: string) => new ConfigError(`${name} must be ${why}, got ${JSON.stringify(value)}`);
+  if (parts.length > GUEST_DOMAINS_MAX) throw refuse(`at most ${GUEST_DOMAINS_MAX} domains`);
+  if (!parts.every((d) => typeof d === 'string' && DOMAIN_NAME.test(d))) throw refuse('comma-separated domain names like guest.example.org');
+  return [...new Set((parts as string[]).map((d) => d.toLowerCase()))];
 }
 
 function databaseUrl(value: unknown): string {

@@ -2,7 +2,7 @@
 // A room is read from the database once, when it is first served; afterwards the
 // projection (planning) is the committed truth and steady-state batches read nothing.
 import type { Queryable } from '../db/index.ts';
-import { DIRECTION_COUNT, FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST } from '../engines/protocol.ts';
+import { DIRECTION_COUNT, FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, FLAG_RELEASED } from '../engines/protocol.ts';
 import type { EngineState, WorldMap } from '../engines/engine.ts';
 import type { Anonymity, ItemDefinition } from '../world/definition.ts';
 
@@ -31,6 +31,8 @@ export interface Character {
   readonly present: boolean;
   readonly hp: number;
   readonly quest: boolean;
+  /** Let go (a guest's, after its last session left): the slot stays, the nick is free for anyone. Absent: held. */
+  readonly released?: boolean;
 }
 
 export interface Item {
@@ -77,7 +79,7 @@ export async function loadRoom(db: Queryable, roomId: string): Promise<LoadedRoo
   const npcs = (await db.query<NpcInfo & { id: number; hp: number; damage: number; home: number; wander: boolean; wants: number | null }>(
     'SELECT id, key, keywords, description, thanks, hp, damage, home, wander, wants FROM npcs WHERE room_id = $1 ORDER BY id', [roomId])).rows;
   const characters = (await db.query<Character>(
-    'SELECT id, nick, jid, location, present, hp, quest FROM characters WHERE room_id = $1 ORDER BY id', [roomId])).rows;
+    'SELECT id, nick, jid, location, present, hp, quest, released FROM characters WHERE room_id = $1 ORDER BY id', [roomId])).rows;
   const exits = new Int32Array(locations.length * DIRECTION_COUNT).fill(-1);
   const locks = new Int32Array(locations.length * DIRECTION_COUNT).fill(-1);
   for (const e of exitRows) {
@@ -117,7 +119,7 @@ export function engineStateOf(world: WorldMap, projection: Projection, slots = p
   const hp = new Int32Array(slots);
   projection.characters.forEach((c, i) => {
     location[i] = c.location;
-    flags[i] = FLAG_CREATED | (c.present ? FLAG_PRESENT : 0) | (i < npcs ? FLAG_NPC : 0) | (c.quest ? FLAG_QUEST : 0);
+    flags[i] = FLAG_CREATED | (c.present ? FLAG_PRESENT : 0) | (i < npcs ? FLAG_NPC : 0) | (c.quest ? FLAG_QUEST : 0) | (c.released ? FLAG_RELEASED : 0);
     hp[i] = c.hp;
   });
   return { seed: projection.seed, location, flags, hp, itemPlace: Int32Array.from(projection.items, (i) => i.place) };

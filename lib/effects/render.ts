@@ -137,6 +137,7 @@ class Renderer {
       case Fx.died: return you(a) ? `${this.name(b, true)} has killed you!` : `${verb(b, 'have killed', 'has killed')} ${this.name(a)}!`;
       case Fx.respawn: return `You wake up in ${this.input.world.locations[b]?.title ?? 'the world'}, whole again. What you carried lies where you fell.`;
       case Fx.notYourself: return "You can't do that to yourself.";
+      case Fx.fade: return this.fade(a);
       default: return `(unknown effect ${template})`;
     }
   }
@@ -186,6 +187,15 @@ class Renderer {
     const about = this.isNpc(id) ? this.input.world.npcs[id]!.description : `${this.nick(id)} is a traveller in ${this.input.world.title}.`;
     const holding = carried.length === 0 ? '' : `\nCarrying: ${carried.join(', ')}.`;
     return `${about}\nHealth: ${this.mirror.hp[id]}/${this.maxHp(id)}.${holding}`;
+  }
+
+  /** A guest let go: the record comes before its things drop, so what it carries now is what is left here. */
+  private fade(who: number): string {
+    const left = this.mirror.carriedBy(who).map((i) => `the ${this.input.world.items[i]!.name}`);
+    const name = this.name(who, true);
+    if (left.length === 0) return `${name} fades from the world.`;
+    const things = left.length === 1 ? left[0]! : `${left.slice(0, -1).join(', ')} and ${left.at(-1)!}`;
+    return `${name} fades from the world, leaving ${things} here.`;
   }
 
   private thanks(to: number, npc: number, giver: number, item: number): string {

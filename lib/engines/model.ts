@@ -7,7 +7,7 @@ import { assert } from '../assert.ts';
 import type { BatchInput, BatchOutput, Engine, EngineState, WorldMap } from './engine.ts';
 import {
   CARRY_WEIGHT_MAX, carriedBy, CHANGE_I32S, characterOf, Cmd, COMMAND_I32S, DIRECTION_COUNT, Entity, everyoneAt, Field,
-  FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, Fx, isCharacterCode, MATCHES_PER_NAME_MAX, PLAYER_DAMAGE, PLAYER_HP, seedChange,
+  FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, FLAG_RELEASED, Fx, isCharacterCode, MATCHES_PER_NAME_MAX, PLAYER_DAMAGE, PLAYER_HP, seedChange,
 } from './protocol.ts';
 
 interface Character { location: number; flags: number; hp: number }
@@ -29,6 +29,7 @@ class Turn {
   // ---- reading the room ----
   isPresent = (c: number) => (this.room.characters[c]!.flags & FLAG_PRESENT) !== 0;
   isNpc = (c: number) => (this.room.characters[c]!.flags & FLAG_NPC) !== 0;
+  isReleased = (c: number) => (this.room.characters[c]!.flags & FLAG_RELEASED) !== 0;
   where = (c: number) => this.room.characters[c]!.location;
   carried = (c: number) => this.room.itemPlace.flatMap((place, item) => (place === carriedBy(c) ? [item] : []));
   weightCarried = (c: number) => this.carried(c).reduce((sum, item) => sum + this.map.itemWeight[item]!, 0);
@@ -116,6 +117,11 @@ const join: Reducer = (t, actor) => {
     t.setFlag(actor, FLAG_CREATED, Field.created, true);
     t.setHp(actor, PLAYER_HP);
     t.setLocation(actor, t.map.startLocation);
+  } else if (t.isReleased(actor)) {
+    // Its owner came back in the batch that let it go: it starts again, with nothing.
+    t.setFlag(actor, FLAG_RELEASED, Field.released, false);
+    t.setHp(actor, PLAYER_HP);
+    t.setLocation(actor, t.map.startLocation);
   }
   if (!t.isPresent(actor)) {
     t.setFlag(actor, FLAG_PRESENT, Field.present, true);
@@ -127,6 +133,15 @@ const join: Reducer = (t, actor) => {
 const leave: Reducer = (t, actor) => {
   t.setFlag(actor, FLAG_PRESENT, Field.present, false);
   t.broadcast(t.where(actor), actor, Fx.depart, actor, -1);
+};
+
+/** An absent guest's character is let go: its things drop where it stood, and those there see it fade. */
+const release: Reducer = (t, actor) => {
+  if ((t.room.characters[actor]!.flags & FLAG_CREATED) === 0 || t.isPresent(actor) || t.isReleased(actor)) return;
+  const here = t.where(actor);
+  t.broadcast(here, actor, Fx.fade, actor);
+  for (const item of t.carried(actor)) t.setPlace(item, here);
+  t.setFlag(actor, FLAG_RELEASED, Field.released, true);
 };
 
 const go: Reducer = (t, actor, direction) => {
@@ -262,6 +277,7 @@ function apply(t: Turn, kind: number, actor: number, a: number, b: number, c: nu
   if (kind === Cmd.tick) return tick(t);
   assert(actor >= t.map.npcHp.length && actor < t.room.characters.length, 'players act');
   if (kind === Cmd.join) return join(t, actor, a, b, c, d);
+  if (kind === Cmd.release) return release(t, actor, a, b, c, d);
   if (!t.isPresent(actor)) {
     if (kind !== Cmd.leave) t.tell(actor, Fx.notPresent);
     return;

@@ -28,6 +28,7 @@ export const Cmd = {
   attack: 14, // a, b = whom
   tick: 15, // actor = -1: the world's own turn (NPCs wander)
   rename: 16, // a nick change (XEP-0045 §7.6): the host renames; the rules change nothing
+  release: 17, // the room lets an absent guest's character go: its things drop where it stood, its name is free
 } as const;
 export type CommandKind = keyof typeof Cmd;
 
@@ -39,6 +40,8 @@ export const Field = {
   created: 3,
   hp: 4,
   quest: 5,
+  /** Of a character: let go (a guest's), its slot kept so ids stay dense, its name no longer held. */
+  released: 6,
   /** Of an item: where it is (see `placeOf`). */
   place: 1,
   /** Of the room: the PRNG state. */
@@ -77,6 +80,7 @@ export const Fx = {
   died: 23, // a = victim, b = killer
   respawn: 24, // a = who, b = location
   notYourself: 25,
+  fade: 26, // a = who was released (what it carried, as of this record, is left where it stood)
 } as const;
 
 /** Where `notFound` looked. */
@@ -90,6 +94,7 @@ export const FLAG_CREATED = 1;
 export const FLAG_PRESENT = 2;
 export const FLAG_NPC = 4;
 export const FLAG_QUEST = 8;
+export const FLAG_RELEASED = 16;
 
 /** Rules every world shares. */
 export const PLAYER_HP = 10;

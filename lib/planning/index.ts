@@ -58,7 +58,7 @@ function applyToCharacter(characters: Draft<Character>[], id: number, field: num
   if (field === Field.created) {
     const names = created.get(id);
     assert(names !== undefined && id === characters.length, 'a created character has the next slot and a name');
-    characters.push({ id, nick: names.nick, jid: names.jid, location: 0, present: false, hp: PLAYER_HP, quest: false });
+    characters.push({ id, nick: names.nick, jid: names.jid, location: 0, present: false, hp: PLAYER_HP, quest: false, released: false });
     return;
   }
   const character = characters[id];
@@ -67,6 +67,7 @@ function applyToCharacter(characters: Draft<Character>[], id: number, field: num
   else if (field === Field.present) character.present = value === 1;
   else if (field === Field.hp) character.hp = value;
   else if (field === Field.quest) character.quest = value === 1;
+  else if (field === Field.released) character.released = value === 1;
   else assert(false, `unknown field ${field}`);
 }
 
@@ -86,11 +87,13 @@ export function statementsFor(roomId: string, next: Projection, patches: readonl
   const characters = touched(patches, 'characters').map((id) => next.characters[id]!);
   if (characters.length > 0) {
     statements.push({
-      text: `INSERT INTO characters (room_id, id, nick, jid, location, present, hp, quest)
-        SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::bool[])
-        ON CONFLICT (room_id, id) DO UPDATE SET nick = EXCLUDED.nick, location = EXCLUDED.location, present = EXCLUDED.present, hp = EXCLUDED.hp, quest = EXCLUDED.quest`,
+      text: `INSERT INTO characters (room_id, id, nick, jid, location, present, hp, quest, released)
+        SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::bool[], $9::bool[])
+        ON CONFLICT (room_id, id) DO UPDATE SET nick = EXCLUDED.nick, location = EXCLUDED.location, present = EXCLUDED.present, hp = EXCLUDED.hp,
+          quest = EXCLUDED.quest, released = EXCLUDED.released`,
       values: [roomId, characters.map((r) => r.id), characters.map((r) => r.nick), characters.map((r) => r.jid),
-        characters.map((r) => r.location), characters.map((r) => r.present), characters.map((r) => r.hp), characters.map((r) => r.quest)],
+        characters.map((r) => r.location), characters.map((r) => r.present), characters.map((r) => r.hp), characters.map((r) => r.quest),
+        characters.map((r) => r.released)],
     });
   }
   const items = touched(patches, 'items');

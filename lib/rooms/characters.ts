@@ -13,7 +13,7 @@ export class CharacterIndex {
   constructor(characters: readonly Character[], npcs: number) {
     // NPCs' names are taken too ("Giant Rat" is the giant rat's), but they are no player's characters.
     for (const c of characters.slice(0, npcs)) this.byKey.set(nickKey(c.nick), c);
-    for (const c of characters.slice(npcs)) this.add(c);
+    for (const c of characters.slice(npcs)) if (!c.released) this.add(c);
   }
 
   get size(): number {
@@ -28,13 +28,24 @@ export class CharacterIndex {
     return this.ownedBy.get(jid) ?? 0;
   }
 
-  /** After COMMIT: characters the batch made, and new names for renamed ones (old names free again). */
-  admit(created: Iterable<Character>, renamed: Iterable<{ before: Character; after: Character }>): void {
+  /** After COMMIT: characters the batch made, new names for renamed ones (old names free again), released ones gone (their names free). */
+  admit(created: Iterable<Character>, renamed: Iterable<{ before: Character; after: Character }>, released: Iterable<Character> = []): void {
     for (const c of created) this.add(c);
+    for (const c of released) this.remove(c);
     for (const { before, after } of renamed) {
       if (this.byKey.get(nickKey(before.nick))?.id === before.id) this.byKey.delete(nickKey(before.nick));
       this.byKey.set(nickKey(after.nick), after);
     }
+  }
+
+  private remove(c: Character): void {
+    const key = nickKey(c.nick);
+    if (this.byKey.get(key)?.id !== c.id) return;
+    this.byKey.delete(key);
+    const owned = (this.ownedBy.get(c.jid) ?? 0) - 1;
+    if (owned > 0) this.ownedBy.set(c.jid, owned);
+    else this.ownedBy.delete(c.jid);
+    this.count--;
   }
 
   private add(c: Character): void {

@@ -4,7 +4,7 @@
 // (the engine decides which of them the actor can see), texts stay here.
 // Pure: the same room and batch give the same encoding (replay relies on it).
 import { characterCode, Cmd, COMMAND_I32S, itemCode, MATCHES_PER_NAME_MAX } from '../engines/protocol.ts';
-import { engineStateOf, type Projection, type RoomWorld } from '../contextualization/index.ts';
+import { engineStateOf, type Character, type Projection, type RoomWorld } from '../contextualization/index.ts';
 import type { Engine } from '../engines/index.ts';
 import type { Command, Submission } from '../negotiation/index.ts';
 import type { BatchText } from '../effects/index.ts';
@@ -17,6 +17,8 @@ export interface Encoded {
   readonly created: NewCharacters;
   /** Nick changes (XEP-0045 §7.6): character id -> the new nick; the character stays who it is. */
   readonly renamed: Renamed;
+  /** Characters the batch's release commands name (whether each was let go is the engine's call). */
+  readonly releasing: ReadonlySet<number>;
   /** The command log row: enough to encode the batch again (replay). */
   readonly log: Command[];
   readonly accepted: Submission[];
@@ -38,15 +40,16 @@ export class Names {
   private readonly npcs = new Map<string, number[]>();
   private readonly players = new Map<string, number[]>();
 
-  constructor(world: RoomWorld, characters: readonly { id: number; nick: string }[]) {
+  constructor(world: RoomWorld, characters: readonly { id: number; nick: string; released?: boolean }[]) {
     world.items.forEach((item, i) => {
       for (const w of wordsOf(item.name, item.keywords)) add(this.items, w, i);
     });
     world.npcs.forEach((npc, i) => {
       for (const w of wordsOf(characters[i]?.nick ?? npc.key, npc.keywords)) add(this.npcs, w, i);
     });
-    characters.forEach((c) => this.exact.set(c.nick, c.id));
-    for (const c of characters.slice(world.npcs.length)) add(this.players, c.nick.toLowerCase(), c.id);
+    const held = characters.filter((c) => !c.released);
+    held.forEach((c) => this.exact.set(c.nick, c.id));
+    for (const c of held.slice(world.npcs.length)) add(this.players, c.nick.toLowerCase(), c.id);
   }
 
   /** The committed character with exactly this nick. */
@@ -54,8 +57,8 @@ export class Names {
     return this.exact.get(nick);
   }
 
-  /** After COMMIT: the characters a batch created can be named from now on, renamed ones by their new nick only. */
-  admit(created: NewCharacters, renamed: Renamed, before: readonly { nick: string }[]): void {
+  /** After COMMIT: the characters a batch created can be named from now on, renamed ones by their new nick only, released ones not at all. */
+  admit(created: NewCharacters, renamed: Renamed, before: readonly { nick: string }[], released: readonly { id: number; nick: string }[] = []): void {
     for (const [id, { nick }] of created) {
       this.exact.set(nick, id);
       add(this.players, nick.toLowerCase(), id);
@@ -68,6 +71,10 @@ export class Names {
       }
       this.exact.set(nick, id);
       add(this.players, nick.toLowerCase(), id);
+    }
+    for (const { id, nick } of released) {
+      if (this.exact.get(nick) === id) this.exact.delete(nick);
+      remove(this.players, nick.toLowerCase(), id);
     }
   }
 
@@ -115,6 +122,7 @@ export interface EncodeContext {
 export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): Encoded {
   const created = new Map<number, { nick: string; jid: string }>();
   const renamed = new Map<number, string>();
+  const releasing = new Set<number>();
   const pending = new Map<string, number>();
   const commands = new Int32Array(batch.length * COMMAND_I32S);
   const matches: number[] = [];
@@ -149,7 +157,8 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
       const nick = c.whom ?? c.nick;
       renamed.set(actor, nick);
       pending.set(nick, actor); // a leave later in the batch already uses the new nick
-    } else if (c.kind === 'go') fields = [c.direction ?? 0];
+    } else if (c.kind === 'release') releasing.add(actor);
+    else if (c.kind === 'go') fields = [c.direction ?? 0];
     else if (c.kind === 'say' || c.kind === 'emote') fields = [text()];
     else if (c.kind === 'whisper') fields = [...list(ctx.names.persons(c.whom ?? '', actor, created)), text()];
     else if (c.kind === 'take' || c.kind === 'drop') fields = list(ctx.names.things(c.what ?? '', actor, true));
@@ -160,7 +169,12 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
     log.push(c);
     accepted.push(submission);
   }
-  return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, renamed, log, accepted, unacted };
+  return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, renamed, releasing, log, accepted, unacted };
+}
+
+/** After a batch: the characters its release commands let go (a release of one who came back changes nothing). */
+export function releasedBy(encoded: Pick<Encoded, 'releasing'>, next: Projection): Character[] {
+  return [...encoded.releasing].map((id) => next.characters[id]!).filter((c) => c.released === true);
 }
 
 /** A first join needs a slot: the engine's tables grow, from the committed state, to hold the batch's new characters. */

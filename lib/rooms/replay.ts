@@ -12,7 +12,7 @@ import type { Engine, WorldMap } from '../engines/index.ts';
 import { plan } from '../planning/index.ts';
 import type { Command } from '../negotiation/index.ts';
 import { exportWorld, installWorld } from '../world/index.ts';
-import { encodeBatch, makeResident, Names } from './encode.ts';
+import { encodeBatch, makeResident, Names, releasedBy } from './encode.ts';
 
 export interface ReplayResult {
   readonly room: string;
@@ -52,7 +52,7 @@ export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map
       const output = engine.run(encoded);
       const before = projection;
       projection = plan(roomId, projection, output.changes, encoded.created, encoded.renamed).next;
-      names.admit(encoded.created, encoded.renamed, before.characters);
+      names.admit(encoded.created, encoded.renamed, before.characters, releasedBy(encoded, projection));
       commands += encoded.accepted.length;
     }
     return result(roomId, rows.rows.length, commands, projection, firstDifference(projection, stored.projection));
@@ -73,8 +73,8 @@ export function firstDifference(replayed: Projection, stored: Projection): strin
   if (replayed.characters.length !== stored.characters.length) return `characters: replayed ${replayed.characters.length}, stored ${stored.characters.length}`;
   for (const [i, c] of replayed.characters.entries()) {
     const s = stored.characters[i]!;
-    for (const key of ['nick', 'jid', 'location', 'present', 'hp', 'quest'] as const) {
-      if (c[key] !== s[key]) return `character ${i} (${s.nick}) ${key}: replayed ${JSON.stringify(c[key])}, stored ${JSON.stringify(s[key])}`;
+    for (const key of ['nick', 'jid', 'location', 'present', 'hp', 'quest', 'released'] as const) {
+      if ((c[key] ?? false) !== (s[key] ?? false)) return `character ${i} (${s.nick}) ${key}: replayed ${JSON.stringify(c[key])}, stored ${JSON.stringify(s[key])}`;
     }
   }
   for (const [i, item] of replayed.items.entries()) {

@@ -12,7 +12,7 @@ import { commitBatch, committedYet, FenceError, type Outcome } from '../actuatio
 import { render, type Rendered } from '../effects/index.ts';
 import type { Submission } from '../negotiation/index.ts';
 import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, COMMIT_OUTCOME_WAIT_MS_MAX, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
-import { encodeBatch, makeResident, Names } from './encode.ts';
+import { encodeBatch, makeResident, Names, releasedBy } from './encode.ts';
 import { CharacterIndex } from './characters.ts';
 import { noTelemetry, type StageDurations, type Telemetry } from '../metrics/index.ts';
 
@@ -159,9 +159,10 @@ export class Room {
     if (committed === 'committed') {
       progress.committed = true;
       this.projectionNow = planned.next;
-      this.names.admit(encoded.created, encoded.renamed, before.characters);
+      const released = releasedBy(encoded, planned.next);
+      this.names.admit(encoded.created, encoded.renamed, before.characters, released);
       this.characters.admit([...encoded.created.keys()].map((id) => planned.next.characters[id]!),
-        [...encoded.renamed.keys()].map((id) => ({ before: before.characters[id] ?? planned.next.characters[id]!, after: planned.next.characters[id]! })));
+        [...encoded.renamed.keys()].map((id) => ({ before: before.characters[id] ?? planned.next.characters[id]!, after: planned.next.characters[id]! })), released);
       const rendered = render(output, { world: this.world, before, after: planned.next, texts: encoded.texts });
       this.options.deliver(this, rendered, encoded.accepted);
     } else {

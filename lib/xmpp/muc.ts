@@ -16,6 +16,7 @@ import {
 import { Occupants, type Occupant } from './occupants.ts';
 import { History, historyRequest, type HistoryRequest, type Line } from './history.ts';
 import { Invitations } from './invitations.ts';
+import { Guests, NO_GUESTS, type GuestPolicy } from './guests.ts';
 import type { RefusalReason, Telemetry } from '../metrics/index.ts';
 import {
   errorReply, groupchat, historyMessage, joinError, occupantPresence, reflectionOf, sanitize, subjectMessage, NS_MUC, NS_MUC_USER, STATUS_NICK_CHANGED, invitation, STATUS_NON_ANONYMOUS, STATUS_SELF, availabilityOf, xml, type Element,
@@ -32,6 +33,8 @@ export interface MucLimits {
   readonly outputBytesPerS: number;
   /** New characters one server domain may make per minute (anonymous logins give each connection a fresh JID). */
   readonly newCharactersPerDomainPerMin: number;
+  /** Guests (anonymous logins): whose characters are released, and how long after they left. */
+  readonly guests?: GuestPolicy;
 }
 
 export interface MucDeps {
@@ -70,6 +73,8 @@ export class MucRoom {
   /** Joins checked and held while the XMPP server is behind, first come first served: nick key -> the join. */
   private readonly held = new Map<string, Submission>();
   private accepting = true;
+  /** Guest characters waiting to be released since their last session left. */
+  readonly guests: Guests;
 
   constructor(readonly room: Room, private readonly deps: MucDeps) {
     const perS = deps.limits.outputBytesPerS;
@@ -80,6 +85,7 @@ export class MucRoom {
     this.buckets = new KeyedBuckets(commandsPerS, Math.max(COMMANDS_BURST_DEFAULT, commandsPerS), deps.clock, JID_BUCKETS_PER_ROOM_MAX);
     const perMin = deps.limits.newCharactersPerDomainPerMin;
     this.newCharacters = new KeyedBuckets(perMin / 60, perMin, deps.clock, JID_BUCKETS_PER_ROOM_MAX);
+    this.guests = new Guests(deps.limits.guests ?? NO_GUESTS, deps.clock, (nick, bare) => this.releaseGuest(nick, bare));
   }
 
   get jid(): string {
@@ -90,9 +96,10 @@ export class MucRoom {
     return `${this.jid}/${nick}`;
   }
 
-  /** Shutdown: commands are refused from now on. */
+  /** Shutdown: commands are refused from now on, and no guest is released by this process (a restart schedules them again). */
   close(): void {
     this.accepting = false;
+    this.guests.close();
   }
 
   /** Bytes a second this room has been writing lately. */
@@ -394,6 +401,15 @@ export class MucRoom {
     const nick = this.actingNick(occupant);
     if (nick !== occupant.nick) for (const [key, r] of this.renaming) if (r.occupant === occupant) this.renaming.delete(key);
     this.room.submit({ command: { kind: 'leave', nick } }, { always: true });
+    this.guests.left(nick, occupant.bareJid);
+  }
+
+  /** A guest's time is up: unless its JID came back as it, the room lets the character go (a logged command, never refused). */
+  private releaseGuest(nick: string, bareJid: string): void {
+    const key = nickKey(nick);
+    const character = this.room.characterByKey(key);
+    if (this.occupants.byNickKey(key) || character?.jid !== bareJid) return;
+    this.room.submit({ command: { kind: 'release', nick: character.nick } }, { always: true });
   }
 
   /** A groupchat message: a command for the room's next batch, or a reply saying why not. */

@@ -12,6 +12,10 @@ import { ROOT_DIR } from '../../lib/config/index.ts';
 import { parseWorld, readWorldFile } from '../../lib/world/index.ts';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/flux.ts';
 import { openDb } from '../../lib/db/index.ts';
+import { loadRoom } from '../../lib/contextualization/index.ts';
+import { compileKernel, KernelEngine } from '../../lib/engines/index.ts';
+import { Room } from '../../lib/rooms/index.ts';
+import type { Command } from '../../lib/negotiation/index.ts';
 import { pino } from 'pino';
 
 const run = promisify(execFile);
@@ -96,6 +100,33 @@ for (const kind of databaseKinds()) {
       const out = await flux(db, dataDir('a'), 'replay', 'realm');
       expect(out.code, out.stderr).to.equal(0);
       expect(out.stdout).to.include('realm: replayed 0 batches (0 commands) to version 0');
+      expect(out.stdout).to.include('the replayed state matches the stored state');
+    });
+
+    it('replay rebuilds a room where a guest was released and someone else took its nick', async function () {
+      const log = pino({ level: 'silent' });
+      const store = await openDb({ databaseUrl: db.databaseUrl, dataDir: dataDir('a'), log });
+      try {
+        const loaded = (await loadRoom(store, 'realm'))!;
+        const room = new Room({
+          db: store, log, loaded, engine: KernelEngine.wasm(compileKernel(), loaded.world, 16), tickMs: 5, batchMax: 16, npcTickMs: 0,
+          deliver: () => {}, refuse: () => {},
+        });
+        const commands: Command[] = [
+          { kind: 'join', nick: 'Gus', jid: 'x7q@guest.localhost' }, { kind: 'take', nick: 'Gus', what: 'handbill' }, { kind: 'leave', nick: 'Gus' },
+          { kind: 'release', nick: 'Gus' }, { kind: 'join', nick: 'Gus', jid: 'gus@localhost' },
+        ];
+        for (const command of commands) {
+          room.submit({ command });
+          await room.drain(); // one batch each: the nick is free only once the release has committed
+        }
+        expect(room.character('Gus')?.jid).to.equal('gus@localhost');
+      } finally {
+        await store.close();
+      }
+      const out = await flux(db, dataDir('a'), 'replay', 'realm');
+      expect(out.code, out.stderr).to.equal(0);
+      expect(out.stdout).to.include('realm: replayed 5 batches (5 commands) to version 5');
       expect(out.stdout).to.include('the replayed state matches the stored state');
     });
 

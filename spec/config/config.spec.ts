@@ -54,6 +54,8 @@ describe('config', function () {
       ['FLUX_BODY_BYTES_MAX', '4096', 'bodyBytesMax', 4096],
       ['FLUX_OCCUPANTS_MAX', '42', 'occupantsMax', 42],
       ['FLUX_WORLDS_DIR', '/etc/flux/worlds', 'worldsDir', '/etc/flux/worlds'],
+      ['FLUX_GUEST_DOMAINS', ' Guest.Example.org, anon.localhost,guest.example.org ', 'guestDomains', ['guest.example.org', 'anon.localhost']],
+      ['FLUX_GUEST_RELEASE_S', '2', 'guestReleaseS', 2],
     ];
     for (const [name, value, key, expected] of overrides) {
       it(`${name}=${JSON.stringify(value)} sets ${key} to ${JSON.stringify(expected)}`, function () {
@@ -63,10 +65,15 @@ describe('config', function () {
         // Only that setting moved.
         const base = loadConfig({});
         for (const other of Object.keys(base) as (keyof Config)[]) {
-          if (other !== key) expect(config[other], other).to.equal(base[other]);
+          if (other !== key) expect(config[other], other).to.deep.equal(base[other]);
         }
       });
     }
+
+    it('has no guest domains unless told, and releases guests 300 s after they leave', function () {
+      expect(loadConfig({}).guestDomains).to.deep.equal([]);
+      expect(loadConfig({}).guestReleaseS).to.equal(300);
+    });
 
     it('ignores an empty environment variable (the default stays)', function () {
       expect(loadConfig({ FLUX_TICK_MS: '' }).tickMs).to.equal(loadConfig({}).tickMs);
@@ -92,6 +99,10 @@ describe('config', function () {
       ['FLUX_COMMANDS_PER_S', '0'],
       ['FLUX_BODY_BYTES_MAX', '1'],
       ['FLUX_OCCUPANTS_MAX', 'many'],
+      ['FLUX_GUEST_DOMAINS', 'guest.example.org,not a domain'],
+      ['FLUX_GUEST_DOMAINS', Array.from({ length: 65 }, (_, i) => `g${i}.example.org`).join(',')],
+      ['FLUX_GUEST_RELEASE_S', '0'],
+      ['FLUX_GUEST_RELEASE_S', '5m'],
     ];
     for (const [name, value] of invalid) {
       it(`refuses ${name}=${JSON.stringify(value)} with a ConfigError naming ${name}`, function () {

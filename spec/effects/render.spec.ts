@@ -42,7 +42,7 @@ const DAVE = 4;
 const projection: Projection = {
   version: 1, seed: 1,
   characters: ['giant rat', 'Alice', 'Bob', 'Carol', 'Dave'].map((nick, id) => ({
-    id, nick, jid: id === 0 ? '' : `${nick.toLowerCase()}@x`, location: id === DAVE ? 1 : 0, present: true, hp: id === 0 ? 6 : 10, quest: false,
+    id, nick, jid: id === 0 ? '' : `${nick.toLowerCase()}@x`, location: id === DAVE ? 1 : 0, present: true, hp: id === 0 ? 6 : 10, quest: false, released: false,
   })),
   items: [{ place: 0 }, { place: carriedBy(ALICE) }],
 };
@@ -118,6 +118,22 @@ describe('effects render', function () {
     });
   });
 
+  describe('a guest released', function () {
+    it('tells those where it stood what it left there, as it carried it then', function () {
+      // Alice has left the square carrying the dagger; the second record is marked after a change that gives her the key too.
+      const gone = { ...projection, characters: projection.characters.map((c) => (c.id === ALICE ? { ...c, present: false } : c)) };
+      const effects = Int32Array.from([everyoneAt(0), Fx.fade, ALICE, 0, 0, ALICE, 0, everyoneAt(0), Fx.fade, ALICE, 0, 0, ALICE, 1]);
+      const changes = ints([Entity.item, 0, Field.place, carriedBy(ALICE), Entity.item, 0, Field.place, 0, Entity.item, 1, Field.place, 0]);
+      const out = render({ changes, effects }, { world: world(), before: gone, after: gone, texts: [] }).messages;
+      expect(out.map((m) => m.to), 'players in the square hear it; NPCs and the one who left do not').to.deep.equal([BOB, CAROL, BOB, CAROL]);
+      expect(out[0]!.body).to.equal('Alice fades from the world, leaving the rusty dagger here.');
+      expect(out[2]!.body).to.equal('Alice fades from the world, leaving the iron key and the rusty dagger here.');
+      const emptyHanded = render({ changes: ints([]), effects: Int32Array.from([everyoneAt(0), Fx.fade, BOB, 0, 0, BOB, 0]) },
+        { world: world(), before: projection, after: projection, texts: [] }).messages;
+      expect(emptyHanded.map((m) => [m.to, m.body])).to.deep.equal([[ALICE, 'Bob fades from the world.'], [CAROL, 'Bob fades from the world.']]);
+    });
+  });
+
   describe('combat', function () {
     it('names a lower-case NPC with "the", and shows the one hit their health', function () {
       expect(bodies(renderAll([[everyoneAt(0), Fx.attack, 0, ALICE, 3]]))).to.deep.equal({
@@ -186,7 +202,7 @@ describe('effects render', function () {
     const crowded: Projection = {
       ...projection,
       characters: [projection.characters[0]!, ...Array.from({ length: CROWD }, (_, i) => ({
-        id: i + 1, nick: `Player${i + 1}`, jid: `p${i + 1}@x`, location: i < CROWD - 3 ? 0 : 1, present: true, hp: 10, quest: false,
+        id: i + 1, nick: `Player${i + 1}`, jid: `p${i + 1}@x`, location: i < CROWD - 3 ? 0 : 1, present: true, hp: 10, quest: false, released: false,
       }))],
     };
     const renderCrowd = (records: Fx7[]) => render({ changes: ints([]), effects: Int32Array.from(records.flatMap(([to, fx, a = 0, b = 0, c = 0, e = -1, m = 0]) => [to, fx, a, b, c, e, m])) }, {

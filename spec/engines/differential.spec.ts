@@ -3,13 +3,14 @@
 // WASM kernel, the same rules compiled to JavaScript, and the readable model.
 // Random worlds (locks, items, NPCs) and hostile command streams: actors who left
 // or never joined, things that are elsewhere or ambiguous, two players taking the
-// same item in one batch, fights to the death, NPC ticks.
+// same item in one batch, fights to the death, NPC ticks, guests released (with
+// what they carry) and coming back in the batch that released them.
 // FLUX_PROPERTY_RUNS raises the number of cases; a failure prints its seed and
 // path, and FLUX_PROPERTY_SEED=<seed> FLUX_PROPERTY_PATH=<path> replays exactly it.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
-  Cmd, COMMAND_I32S, compileKernel, DIRECTION_COUNT, FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, KernelEngine,
+  Cmd, COMMAND_I32S, compileKernel, DIRECTION_COUNT, FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, FLAG_RELEASED, Fx, KernelEngine,
   MATCHES_PER_NAME_MAX, ModelEngine, portableKernel, type Engine, type EngineState, type WorldMap,
 } from '../../lib/engines/index.ts';
 
@@ -42,6 +43,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
     kind: fc.oneof(
       { weight: 3, arbitrary: fc.integer({ min: Cmd.join, max: Cmd.tick }) },
       { weight: 2, arbitrary: fc.constantFrom(Cmd.take, Cmd.give, Cmd.attack, Cmd.go) },
+      { weight: 1, arbitrary: fc.constantFrom(Cmd.leave, Cmd.release, Cmd.join) },
     ),
     actor: fc.integer({ min: npcs, max: characters - 1 }),
     args: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 4, maxLength: 4 }),
@@ -67,7 +69,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
       flags: fc.tuple(
         fc.array(fc.constantFrom(FLAG_NPC | FLAG_CREATED | FLAG_PRESENT, FLAG_NPC | FLAG_CREATED), { minLength: npcs, maxLength: npcs }),
         fc.array(fc.oneof(
-          fc.constantFrom(0, FLAG_CREATED, FLAG_CREATED | FLAG_PRESENT | FLAG_QUEST),
+          fc.constantFrom(0, FLAG_CREATED, FLAG_CREATED | FLAG_PRESENT | FLAG_QUEST, FLAG_CREATED | FLAG_RELEASED),
           { weight: 4, arbitrary: fc.constant(FLAG_CREATED | FLAG_PRESENT) },
         ), { minLength: players, maxLength: players }),
       ).map(([n, p]) => ints([...n, ...p])),
@@ -128,7 +130,7 @@ describe('engines agree (wasm, js and model, fast-check)', function () {
     fc.assert(fc.property(caseArb, agree), { numRuns: RUNS, ...REPLAY });
   });
 
-  it('the generated cases reach the interesting rules (takes, kills, quests, ticks that move NPCs)', function () {
+  it('the generated cases reach the interesting rules (takes, kills, quests, ticks that move NPCs, guests fading)', function () {
     const seen = new Map<string, number>();
     fc.assert(fc.property(caseArb, ({ map, state, batches }) => {
       const model = new ModelEngine(map);
@@ -139,7 +141,7 @@ describe('engines agree (wasm, js and model, fast-check)', function () {
       }
     }), { numRuns: 1000, seed: 42 });
     if (process.env.FLUX_PROPERTY_STATS) console.log(seen);
-    for (const fx of [15, 16, 17, 20, 22, 23, 13, 7, 2]) expect(seen.has(`fx${fx}`), `effect ${fx} generated`).to.equal(true);
+    for (const fx of [15, 16, 17, 20, 22, 23, 13, 7, 2, Fx.fade]) expect(seen.has(`fx${fx}`), `effect ${fx} generated`).to.equal(true);
   });
 
   it('the property can fail: a model with one rule changed is caught', function () {

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import {
   carriedBy, characterCode, Cmd, COMMAND_I32S, compileKernel, DIRECTIONS, DIRECTION_COUNT, EFFECT_I32S, Entity, everyoneAt, Field,
-  FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, Fx, KernelEngine, Look, ModelEngine, PLAYER_HP, portableKernel,
+  FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, FLAG_RELEASED, Fx, KernelEngine, Look, ModelEngine, PLAYER_HP, portableKernel,
   type BatchOutput, type Engine, type EngineState, type WorldMap,
 } from '../../lib/engines/index.ts';
 import { FluxError } from '../../lib/errors.ts';
@@ -170,6 +170,41 @@ describe('engine rules (wasm, js and model agree on each)', function () {
     expect(out.changes).to.have.length(0);
     expect(out.effects).to.have.length(0);
     expect(after).to.deep.equal(state());
+  });
+
+  it('a released guest\'s things drop where it stood, those there see it fade, and it is marked released', function () {
+    // Bob left from the attic carrying the key and the sword; Ann is in the attic, the guard in the hall.
+    const start = state({
+      location: ints([HALL, ATTIC, ATTIC, ATTIC]), flags: ints([7, 7, 3, FLAG_CREATED]),
+      itemPlace: ints([carriedBy(BOB), HALL, carriedBy(BOB), HALL]),
+    });
+    const { out, after } = play(start, batch([['release', BOB]]));
+    expect(effects(out)).to.deep.equal([[everyoneAt(ATTIC), Fx.fade, BOB, 0, 0]]);
+    expect(out.effects[6], 'the fade is marked before the things drop, so the renderer can name them').to.equal(0);
+    expect(changes(out)).to.deep.equal([
+      [Entity.item, KEY, Field.place, ATTIC], [Entity.item, SWORD, Field.place, ATTIC], [Entity.character, BOB, Field.released, 1],
+    ]);
+    expect([...after.itemPlace]).to.deep.equal([ATTIC, HALL, ATTIC, HALL]);
+    expect(after.flags[BOB]).to.equal(FLAG_CREATED | FLAG_RELEASED);
+    const again = play(after, batch([['release', BOB], ['look', BOB]]));
+    expect(again.out.changes, 'released once only').to.have.length(0);
+    expect(effects(again.out)).to.deep.equal([[BOB, Fx.notPresent, 0, 0, 0]]);
+  });
+
+  it('a guest who is back (present), or was never made, is not released', function () {
+    const start = state({ flags: ints([7, 7, 0, FLAG_CREATED | FLAG_PRESENT]), itemPlace: ints([carriedBy(BOB), HALL, HALL, HALL]) });
+    const { out, after } = play(start, batch([['release', BOB], ['release', ANN]]));
+    expect(out.changes).to.have.length(0);
+    expect(out.effects).to.have.length(0);
+    expect(after).to.deep.equal(start);
+  });
+
+  it('a guest joining again in the batch that released it starts over at the start, whole and empty-handed', function () {
+    const start = state({ location: ints([HALL, ATTIC, HALL, ATTIC]), flags: ints([7, 7, 3, FLAG_CREATED]), hp: ints([3, 2, PLAYER_HP, 4]), itemPlace: ints([carriedBy(BOB), HALL, HALL, HALL]) });
+    const { out, after } = play(start, batch([['release', BOB], ['join', BOB]]));
+    expect(after.itemPlace[KEY], 'what it carried stays where it faded').to.equal(ATTIC);
+    expect([after.location[BOB], after.hp[BOB], after.flags[BOB]]).to.deep.equal([HALL, PLAYER_HP, FLAG_CREATED | FLAG_PRESENT]);
+    expect(effects(out).map((e) => e[1])).to.deep.equal([Fx.fade, Fx.arrive, Fx.description]);
   });
 
   it('the world tick moves wandering NPCs through open ways only, deterministically', function () {

@@ -14,7 +14,7 @@ const ROOM = 'realm';
 const NONE: NewCharacters = new Map();
 
 function character(id: number, location: number, present = true): Character {
-  return { id, nick: `P${id}`, jid: `p${id}@example.org`, location, present, hp: PLAYER_HP, quest: false };
+  return { id, nick: `P${id}`, jid: `p${id}@example.org`, location, present, hp: PLAYER_HP, quest: false, released: false };
 }
 
 function projection(count: number, version = 7): Projection {
@@ -50,7 +50,7 @@ describe('planning applyChanges', function () {
     const base = projection(2);
     const created = new Map([[2, { nick: 'Carol', jid: 'carol@example.org' }]]);
     const log = changes([2, Field.created, 1], [2, Field.location, 4], [2, Field.present, 1]);
-    const carol: Character = { id: 2, nick: 'Carol', jid: 'carol@example.org', location: 4, present: true, hp: PLAYER_HP, quest: false };
+    const carol: Character = { id: 2, nick: 'Carol', jid: 'carol@example.org', location: 4, present: true, hp: PLAYER_HP, quest: false, released: false };
     const { next } = fourPartCheck(base, log, created, {
       next: { ...base, version: 8, characters: [...base.characters, carol] },
       patches: [
@@ -66,8 +66,8 @@ describe('planning applyChanges', function () {
     const created = new Map([[1, { nick: 'B', jid: 'b@x' }], [2, { nick: 'C', jid: 'c@x' }]]);
     const log = changes([1, Field.created, 1], [1, Field.location, 0], [1, Field.present, 1],
       [2, Field.created, 1], [2, Field.location, 0], [2, Field.present, 1]);
-    const b: Character = { id: 1, nick: 'B', jid: 'b@x', location: 0, present: true, hp: PLAYER_HP, quest: false };
-    const c: Character = { id: 2, nick: 'C', jid: 'c@x', location: 0, present: true, hp: PLAYER_HP, quest: false };
+    const b: Character = { id: 1, nick: 'B', jid: 'b@x', location: 0, present: true, hp: PLAYER_HP, quest: false, released: false };
+    const c: Character = { id: 2, nick: 'C', jid: 'c@x', location: 0, present: true, hp: PLAYER_HP, quest: false, released: false };
     fourPartCheck(base, log, created, {
       next: { ...base, version: 8, characters: [base.characters[0]!, b, c] },
       patches: [
@@ -198,11 +198,11 @@ describe('planning statementsFor', function () {
     return { base, plan: plan(ROOM, base, changes(...records), NONE) };
   }
 
-  it('writes ONE statement for many changed characters, with eight parameters of equal-length arrays', function () {
+  it('writes ONE statement for many changed characters, with nine parameters of equal-length arrays', function () {
     const { base, plan: p } = changedMany(50);
     expect(p.statements).to.have.length(1);
     const [statement] = p.statements;
-    expect(statement!.values).to.have.length(8);
+    expect(statement!.values).to.have.length(9);
     expect(statement!.values[0]).to.equal(ROOM);
     const arrays = statement!.values.slice(1) as unknown[][];
     const touched = new Set([...Array.from({ length: 50 }, (_, i) => i).filter((i) => (49 - i) % 3 === 0), 1]);
@@ -221,11 +221,11 @@ describe('planning statementsFor', function () {
     expect(base.characters[49]!.location, 'the base is untouched').to.equal(0);
   });
 
-  it('keeps every value out of the SQL text: placeholders $1..$8 only', function () {
+  it('keeps every value out of the SQL text: placeholders $1..$9 only', function () {
     const { plan: p } = changedMany(10);
     const { text, values } = p.statements[0]!;
     const placeholders = [...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
-    expect([...new Set(placeholders)].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect([...new Set(placeholders)].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(text).not.to.include(ROOM);
     expect(text).not.to.include('DROP');
     expect(text).not.to.include("O'Brien");
@@ -254,7 +254,7 @@ describe('planning statementsFor', function () {
     const created = new Map([[1, { nick: 'Zoë', jid: 'zoe@example.org' }]]);
     const p = plan(ROOM, base, changes([1, Field.created, 1], [1, Field.location, 3], [1, Field.present, 1]), created);
     expect(p.statements).to.have.length(1);
-    expect(p.statements[0]!.values).to.deep.equal([ROOM, [1], ['Zoë'], ['zoe@example.org'], [3], [true], [PLAYER_HP], [false]]);
+    expect(p.statements[0]!.values).to.deep.equal([ROOM, [1], ['Zoë'], ['zoe@example.org'], [3], [true], [PLAYER_HP], [false], [false]]);
   });
 
   it('one statement per table: characters, items (their place) and the room seed, only when each changed', function () {

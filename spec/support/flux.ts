@@ -67,6 +67,8 @@ export interface World {
   readonly roomJid: string;
   /** Registers `name` (again: the password stays the same) and logs in, as `resource` when given. */
   player(name: string, resource?: string): Promise<Player>;
+  /** Logs in anonymously on the server's anonymous host (startWorld's `anonymousHost`): a fresh JID each time. */
+  guest(): Promise<Player>;
   /** Stops Flux as SIGTERM would (332 to everyone) and starts it again on the same database and XMPP server. */
   restartFlux(): Promise<void>;
   stop(): Promise<void>;
@@ -80,15 +82,16 @@ export function serverVariants(): { db: 'embedded' | 'postgresql'; server: Serve
 export const COMPONENT_DOMAIN = 'game.localhost';
 const PASSWORD = 'secret-password';
 
-async function startServer(kind: ServerKind, dir: string, secret: string): Promise<PrivateXmppServer> {
+async function startServer(kind: ServerKind, dir: string, secret: string, anonymousHost: string | undefined): Promise<PrivateXmppServer> {
   const server = XMPP_SERVERS[kind];
   if (!server.installed()) throw new Error(`${server.name} is not installed: apt-get install -y ${server.package} (CI installs it)`);
-  return server.start({ dir, componentDomain: COMPONENT_DOMAIN, componentSecret: secret });
+  return server.start({ dir, componentDomain: COMPONENT_DOMAIN, componentSecret: secret, ...(anonymousHost === undefined ? {} : { anonymousHost }) });
 }
 
-export async function startWorld(db: TestDatabase, env: Record<string, string> = {}, server: ServerKind = 'prosody'): Promise<World> {
+/** `anonymousHost`: a second virtual host of the XMPP server where anyone logs in with SASL ANONYMOUS (World.guest). */
+export async function startWorld(db: TestDatabase, env: Record<string, string> = {}, server: ServerKind = 'prosody', options: { anonymousHost?: string } = {}): Promise<World> {
   const secret = `component-${Math.random().toString(36).slice(2)}`;
-  const xmpp = await startServer(server, path.join(db.dataDir, server), secret);
+  const xmpp = await startServer(server, path.join(db.dataDir, server), secret, options.anonymousHost);
   const config = loadConfig({
     FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${xmpp.componentPort}`, FLUX_XMPP_DOMAIN: COMPONENT_DOMAIN,
     FLUX_XMPP_SECRET: secret, DATABASE_URL: db.databaseUrl, FLUX_DATA_DIR: path.join(db.dataDir, 'flux'),
@@ -106,6 +109,12 @@ export async function startWorld(db: TestDatabase, env: Record<string, string> =
     player: async (name, resource) => {
       await xmpp.registerUser(name, PASSWORD);
       const p = await connectPlayer({ service: `xmpp://127.0.0.1:${xmpp.c2sPort}`, domain: xmpp.host, username: name, password: PASSWORD, ...(resource ? { resource } : {}) });
+      players.push(p);
+      return p;
+    },
+    guest: async () => {
+      if (options.anonymousHost === undefined) throw new Error('startWorld was not given an anonymousHost');
+      const p = await connectPlayer({ service: `xmpp://127.0.0.1:${xmpp.c2sPort}`, domain: options.anonymousHost });
       players.push(p);
       return p;
     },

@@ -48,7 +48,7 @@ interface XmppClient {
 interface XmppClientModule {
   xml: XmlFn;
   client(options: {
-    service: string; domain: string; username: string; password: string; resource?: string;
+    service: string; domain: string; username?: string; password?: string; resource?: string;
   }): XmppClient;
 }
 
@@ -87,8 +87,9 @@ export interface PlayerOptions {
   /** e.g. xmpp://127.0.0.1:PORT */
   service: string;
   domain: string;
-  username: string;
-  password: string;
+  /** Absent: a guest, logged in with SASL ANONYMOUS (the server gives it a fresh JID). */
+  username?: string;
+  password?: string;
   resource?: string;
 }
 
@@ -108,8 +109,7 @@ export async function connectPlayer(opts: PlayerOptions): Promise<Player> {
   const client = xmppClient.client({
     service: opts.service,
     domain: opts.domain,
-    username: opts.username,
-    password: opts.password,
+    ...(opts.username === undefined ? {} : { username: opts.username, password: opts.password }),
     ...(opts.resource === undefined ? {} : { resource: opts.resource }),
   });
   client.reconnect.stop();
@@ -118,7 +118,7 @@ export async function connectPlayer(opts: PlayerOptions): Promise<Player> {
     await withTimeout(client.start(), CONNECT_MS_MAX, `login as ${opts.username}@${opts.domain}`);
   } catch (err) {
     await player.stop();
-    throw new Error(`player ${opts.username} could not connect to ${opts.service}: ${(err as Error).message}`);
+    throw new Error(`player ${opts.username ?? '(anonymous)'} could not connect to ${opts.service}: ${(err as Error).message}`);
   }
   await player.send(xml('presence'));
   return player;

@@ -31,6 +31,7 @@ const CMD_EXAMINE: i32 = 13;
 const CMD_ATTACK: i32 = 14;
 const CMD_TICK: i32 = 15;
 const CMD_RENAME: i32 = 16;
+const CMD_RELEASE: i32 = 17;
 
 const ENTITY_CHARACTER: i32 = 1;
 const ENTITY_ITEM: i32 = 2;
@@ -39,6 +40,7 @@ const FIELD_PRESENT: i32 = 2;
 const FIELD_CREATED: i32 = 3;
 const FIELD_HP: i32 = 4;
 const FIELD_QUEST: i32 = 5;
+const FIELD_RELEASED: i32 = 6;
 const FIELD_PLACE: i32 = 1;
 
 const FX_DESCRIPTION: i32 = 1;
@@ -66,6 +68,7 @@ const FX_ATTACK: i32 = 22;
 const FX_DIED: i32 = 23;
 const FX_RESPAWN: i32 = 24;
 const FX_NOT_YOURSELF: i32 = 25;
+const FX_FADE: i32 = 26;
 
 // Where a named thing is looked for (the first four are also notFound's argument).
 const SCOPE_HERE: i32 = 0; // items at the actor's location
@@ -79,6 +82,7 @@ const FLAG_CREATED: i32 = 1;
 const FLAG_PRESENT: i32 = 2;
 const FLAG_NPC: i32 = 4;
 const FLAG_QUEST: i32 = 8;
+const FLAG_RELEASED: i32 = 16;
 
 const PLAYER_HP: i32 = 10;
 const PLAYER_DAMAGE: i32 = 2;
@@ -208,6 +212,9 @@ function flagsOf(c: i32): i32 {
 }
 function isPresent(c: i32): bool {
   return (flagsOf(c) & FLAG_PRESENT) != 0;
+}
+function isReleased(c: i32): bool {
+  return (flagsOf(c) & FLAG_RELEASED) != 0;
 }
 function isNpc(c: i32): bool {
   return (flagsOf(c) & FLAG_NPC) != 0;
@@ -354,6 +361,11 @@ function join(actor: i32): void {
     setFlag(actor, FLAG_CREATED, FIELD_CREATED, true);
     setHp(actor, PLAYER_HP);
     setLocation(actor, startLocation);
+  } else if (isReleased(actor)) {
+    // Its owner came back in the batch that let it go: it starts again, with nothing.
+    setFlag(actor, FLAG_RELEASED, FIELD_RELEASED, false);
+    setHp(actor, PLAYER_HP);
+    setLocation(actor, startLocation);
   }
   if (!isPresent(actor)) {
     setFlag(actor, FLAG_PRESENT, FIELD_PRESENT, true);
@@ -365,6 +377,19 @@ function join(actor: i32): void {
 function leave(actor: i32): void {
   setFlag(actor, FLAG_PRESENT, FIELD_PRESENT, false);
   broadcast(locationOf(actor), actor, FX_DEPART, actor, -1, 0);
+}
+
+/**
+ * An absent guest's character is let go: those where it stood hear it fade, what it
+ * carried drops there, and it is marked released. One who is present (came back),
+ * never made or already released is left alone.
+ */
+function release(actor: i32): void {
+  if ((flagsOf(actor) & FLAG_CREATED) == 0 || isPresent(actor) || isReleased(actor)) return;
+  const here = locationOf(actor);
+  broadcast(here, actor, FX_FADE, actor, 0, 0);
+  for (let i = 0; i < itemCount; i++) if (placeOf(i) == carriedBy(actor)) setPlace(i, here);
+  setFlag(actor, FLAG_RELEASED, FIELD_RELEASED, true);
 }
 
 /** The direction you arrive from when you walk `direction` (north <-> south...). */
@@ -525,6 +550,7 @@ function apply(kind: i32, actor: i32, a: i32, b: i32, c: i32, d: i32): void {
   if (kind == CMD_TICK) return tick();
   assert(actor >= npcCount && actor < characterCount);
   if (kind == CMD_JOIN) return join(actor);
+  if (kind == CMD_RELEASE) return release(actor);
   if (!isPresent(actor)) {
     if (kind != CMD_LEAVE) tell(actor, FX_NOT_PRESENT, 0, 0, 0);
     return;
