@@ -19,6 +19,7 @@ import { attempt, figure } from './outcome.ts';
 import { renderCharts } from './charts.ts';
 import { updateReadme } from './readme.ts';
 import { benchParallelRooms, benchPipeline, printPipeline } from './stages.ts';
+import { benchFanout, printFanout } from './fanout.ts';
 import { benchStanzaGate, printStanzaGate } from './stanza-gate.ts';
 import { MIX, starterRoom } from './workload.ts';
 import { benchWritePath, printWritePath } from './write-path.ts';
@@ -48,6 +49,7 @@ const PARTS: readonly Part[] = [
   { name: 'fragments', keys: ['fragment_ms'], run: async () => ({ fragment_ms: show(benchFragments(), printFragments) }) },
   { name: 'memory', keys: ['memory'], run: memory },
   { name: 'gate', keys: ['stanza_gate'], run: async () => ({ stanza_gate: show(benchStanzaGate(), printStanzaGate) }) },
+  { name: 'fanout', keys: ['fanout'], run: async () => ({ fanout: show(await benchFanout(), printFanout) }) },
   { name: 'pipeline', keys: ['stages_ms', 'e2e_pg_cps', 'e2e_embedded_cps', 'rooms_in_parallel', 'pipeline', 'write_path'], run: pipeline },
   { name: 'xmpp', keys: ['xmpp', 'cpu_us_per_stanza'], run: xmpp },
   { name: 'crowd', keys: ['crowd_1000'], run: crowd },

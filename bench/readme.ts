@@ -202,12 +202,20 @@ function crowdText(r: Json): string {
     ]]);
 }
 
+function fanoutText(r: Json): string {
+  if (r.fanout === undefined) return '';
+  if (failedOrMissing(r.fanout)) return `The fan-out path: ${cell(r.fanout, () => '')}.`;
+  return cell(r.fanout, (f) => `The fan-out path alone (\`bench/fanout.ts\`: a batch's messages to ${int(f.occupants)} players in one place, `
+    + `${int(f.messagesPerBatch)} stanzas, into a local socket): ${f.usPerStanza.toFixed(2)} µs per stanza, `
+    + `${f.socketWritesPerBatch} socket write${f.socketWritesPerBatch === 1 ? '' : 's'} per batch, ${Math.round(f.bytesPerStanza)} bytes per stanza.`);
+}
+
 /** What goes between the markers, from latest.json alone. */
 export function renderMeasured(r: Json): string {
   return [
     '<!-- Generated from bench/results/latest.json by bench/readme.ts (npm run bench:readme; make bench runs it). Edit those, not this. -->',
-    header(r), '![engines](bench/results/engines.svg)', mainTable(r), gateText(r), stagesText(r), writePathText(r), xmppText(r), crowdText(r),
-  ].join('\n\n');
+    header(r), '![engines](bench/results/engines.svg)', mainTable(r), gateText(r), fanoutText(r), stagesText(r), writePathText(r), xmppText(r), crowdText(r),
+  ].filter((part) => part !== '').join('\n\n');
 }
 
 /** The text between the markers; throws when README.md has not exactly one pair. */
