@@ -16,6 +16,8 @@ const STDERR_CHARS_MAX = 4000;
 
 export interface FluxProcess {
   readonly pid: number;
+  /** Its PostgreSQL URL (a private schema), or '' on the embedded database. */
+  readonly databaseUrl: string;
   /** Resolves once the process is gone; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -26,6 +28,8 @@ export interface FluxSettings {
   readonly secret: string;
   /** The embedded database's folder when DATABASE_URL is not set. */
   readonly dataDir: string;
+  /** Settings over the bench's own (BENCH_ENV). */
+  readonly env?: Record<string, string>;
 }
 
 /**
@@ -45,7 +49,7 @@ export async function startFlux(s: FluxSettings): Promise<FluxProcess> {
   const child = spawn(path.join(ROOT_DIR, 'bin/flux'), ['serve'], {
     env: {
       ...process.env, ...BENCH_ENV, FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${s.componentPort}`, FLUX_XMPP_DOMAIN: s.domain,
-      FLUX_XMPP_SECRET: s.secret, DATABASE_URL: database.url, FLUX_DATA_DIR: s.dataDir,
+      FLUX_XMPP_SECRET: s.secret, DATABASE_URL: database.url, FLUX_DATA_DIR: s.dataDir, ...s.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -61,7 +65,7 @@ export async function startFlux(s: FluxSettings): Promise<FluxProcess> {
     await stop();
     throw err;
   }
-  return { pid: child.pid!, stop };
+  return { pid: child.pid!, databaseUrl: database.url, stop };
 }
 
 /** Resolves on Flux's "serving" log line; rejects with the end of its stderr when it exits first. */
