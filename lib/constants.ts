@@ -100,17 +100,15 @@ export const LOAD_CONNECT_MS_MAX = 30000;
  */
 export const OUTGOING_BYTES_MAX = 16 * 1024 * 1024;
 /**
- * The XMPP server's lag (lib/xmpp/server-lag.ts) past which the rooms writing
- * the most refuse new commands and joins with a "busy" reply, and how often it
- * is measured. Past it, every command taken would wait at least this long for
- * its answer: a busy reply now is the truthful one.
- */
-export const SERVER_LAG_MS_MAX = 100;
-/**
- * Bytes written to the XMPP server and not yet known to be read (no probe after
- * them came back) past which it counts as behind, as a congestion window: about
- * 200 ms of work for Prosody, which reads a component stream at 1-2 MB/s here,
- * and the presences of one join into a room of 500.
+ * Bytes written to the XMPP server and not yet known to be read (no probe written
+ * after them has come back: lib/xmpp/server-lag.ts) past which the server counts
+ * as behind: a congestion window, clocked by the probes, sent every
+ * SERVER_LAG_PROBE_MS. While it is full, the rooms writing the most refuse new
+ * commands with a "busy" reply and joins wait: every answer then waits at most
+ * about one window's worth of the server's work (about 200 ms for Prosody here,
+ * which reads a component stream at 1-2 MB/s; one join into a room of 500). A
+ * server slowed by others' traffic refuses nobody here unless Flux's own output
+ * piles up in front of it.
  */
 export const IN_FLIGHT_BYTES_MAX = 256 * 1024;
 export const SERVER_LAG_PROBE_MS = 50;

@@ -8,7 +8,7 @@ import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
 import { noTelemetry, type Telemetry } from '../metrics/index.ts';
-import { IN_FLIGHT_BYTES_MAX, OUTGOING_BYTES_MAX, SERVER_LAG_MS_MAX, SERVER_LAG_PROBE_MS, STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
+import { IN_FLIGHT_BYTES_MAX, OUTGOING_BYTES_MAX, SERVER_LAG_PROBE_MS, STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
 import { ServerLag, sheds } from './server-lag.ts';
 import type { GateCut } from './stanza-gate.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
@@ -76,13 +76,12 @@ export class XmppEdge implements Directory {
   }
 
   /**
-   * Whether the server is behind: a probe took or is taking over SERVER_LAG_MS_MAX,
-   * or more than IN_FLIGHT_BYTES_MAX are written and not known to be read (a
-   * bound that holds at once, before any probe could tell), or OUTGOING_BYTES_MAX
-   * wait in this process.
+   * Whether the server is behind with what Flux wrote: more than IN_FLIGHT_BYTES_MAX
+   * not known to be read, or OUTGOING_BYTES_MAX still in this process. Lag alone
+   * (a server slowed by others) refuses nothing: shedding Flux's work would not help.
    */
   get behind(): boolean {
-    return this.lag.ms > SERVER_LAG_MS_MAX || this.lag.inFlightBytes > IN_FLIGHT_BYTES_MAX || this.backlogBytes > OUTGOING_BYTES_MAX;
+    return this.lag.inFlightBytes > IN_FLIGHT_BYTES_MAX || this.backlogBytes > OUTGOING_BYTES_MAX;
   }
 
   /** Whether a room writing `bytesPerS` refuses new work: the server is behind and the room is among the heaviest. */
