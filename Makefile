@@ -10,7 +10,11 @@ install: node_modules/.package-lock.json
 build/flux.wasm: wasm/assembly/index.ts wasm/assembly/memory.ts wasm/asconfig.json wasm/portable.ts node_modules/.package-lock.json
 	npm run -s build
 
-build: build/flux.wasm
+# The console page (lib/web) that `make run` serves; `npm run build` makes it too.
+build/web/index.html: lib/web/console.ts lib/web/index.html lib/web/console.css lib/web/build.ts node_modules/.package-lock.json
+	npm run -s build:web
+
+build: build/flux.wasm build/web/index.html
 
 # A private Prosody, the component and an embedded database; prints how to connect.
 run: build

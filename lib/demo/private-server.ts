@@ -27,7 +27,20 @@ export interface PrivateServerOptions {
   componentPort?: number;
   /** Log every stanza (the server's debug level); default false (info). */
   verbose?: boolean;
+  /** A virtual host where anyone may make an account in-band (XEP-0077): the console page's guests. */
+  registrationHost?: string;
+  /** HTTP on 127.0.0.1: the console page's folder at `/` and the websocket endpoint (RFC 7395) at WEBSOCKET_PATH. */
+  web?: WebOptions;
 }
+
+export interface WebOptions {
+  /** The folder served at `/`. */
+  readonly dir: string;
+  readonly httpPort: number;
+}
+
+/** Where both servers take websocket connections, and the page's config.json points. */
+export const WEBSOCKET_PATH = '/xmpp-websocket';
 
 export interface PrivateXmppServer extends ServerAddress {
   /** Creates the account, or overwrites its password if it exists. */

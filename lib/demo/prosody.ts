@@ -7,7 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   allAccept, checkPort, findOnPath, freePort, isExecutable, isRunning, LOOPBACK, readFrom, settlesWithin, sleep,
-  PrivateServerProcess, spawnServer, type LogOffsets, type PrivateServerOptions, type PrivateXmppServer, type ServerAddress,
+  PrivateServerProcess, spawnServer, WEBSOCKET_PATH, type LogOffsets, type PrivateServerOptions, type PrivateXmppServer, type ServerAddress,
+  type WebOptions,
 } from './private-server.ts';
 
 /** Bound on waiting for both ports to accept connections after spawning. */
@@ -53,6 +54,8 @@ interface Settings {
   readonly extraComponents: readonly { readonly domain: string; readonly secret: string }[];
   readonly extraConfig: string;
   readonly mucDomain: string | undefined;
+  readonly registrationHost: string | undefined;
+  readonly web: WebOptions | undefined;
 }
 
 /** Path of the prosody executable on PATH, or null if Prosody is not installed. */
@@ -77,6 +80,8 @@ export async function startPrivateProsody(opts: PrivateProsodyOptions): Promise<
     extraComponents: opts.extraComponents ?? [],
     extraConfig: opts.extraConfig ?? '',
     mucDomain: opts.mucDomain,
+    registrationHost: opts.registrationHost,
+    web: opts.web === undefined ? undefined : { dir: path.resolve(opts.web.dir), httpPort: checkPort(opts.web.httpPort, 'httpPort') },
   };
   if (settings.c2sPort === settings.componentPort) throw new Error('c2sPort and componentPort must differ');
   const paths = pathsIn(dir);
@@ -185,7 +190,7 @@ function runProsodyctl(ctl: string, args: string[], cwd: string): Promise<void> 
   });
 }
 
-/** Lua config for Prosody 0.12: loopback only, no TLS, no s2s, no HTTP. */
+/** Lua config for Prosody 0.12: loopback only, no TLS, no s2s; HTTP only for the console page (`web`). */
 function renderConfig(settings: Settings, paths: Paths): string {
   const q = luaString;
   const loopback = `{ ${q(LOOPBACK)} }`;
@@ -210,11 +215,11 @@ component_ports = { ${settings.componentPort} }
 c2s_direct_tls_ports = { }
 legacy_ssl_ports = { }
 s2s_ports = { }
-http_ports = { }
+${settings.web === undefined ? 'http_ports = { }' : renderWeb(settings.web, settings.host)}
 https_ports = { }
 
 -- No "tls": without it Prosody offers no STARTTLS and needs no certificate.
-modules_enabled = { "roster", "saslauth", "disco", "ping" }
+modules_enabled = { "roster", "saslauth", "disco", "ping"${settings.web === undefined ? '' : ', "websocket", "http_files"'} }
 -- No federation; no offline storage, so a message to an absent player is bounced, not kept for later runs.
 modules_disabled = { "s2s", "offline" }
 
@@ -241,7 +246,29 @@ Component ${q(c.domain)}
 `).join('')}${settings.anonymousHost === undefined ? '' : `
 VirtualHost ${q(settings.anonymousHost)}
   authentication = "anonymous"
+`}${settings.registrationHost === undefined ? '' : `
+-- Anyone may make an account here in-band (XEP-0077): the console page's guests.
+-- mod_register_limits lets 127.0.0.1 register without a throttle.
+VirtualHost ${q(settings.registrationHost)}
+  modules_enabled = { "register" }
+  allow_registration = true
 `}${settings.mucDomain === undefined ? '' : renderMuc(settings.mucDomain)}${settings.extraConfig === '' ? '' : `\n${settings.extraConfig}\n`}`;
+}
+
+/**
+ * The console page and the websocket endpoint on one loopback HTTP port. The page
+ * is asked for as 127.0.0.1, which names no VirtualHost, so the main host answers
+ * it (http_default_host). SASL over ws:// is offered only when Prosody is told the
+ * websocket counts as secure; here it is loopback, as c2s above.
+ */
+function renderWeb(web: WebOptions, host: string): string {
+  const q = luaString;
+  return `http_ports = { ${web.httpPort} }
+http_interfaces = { ${q(LOOPBACK)} }
+http_default_host = ${q(host)}
+consider_websocket_secure = true
+http_files_dir = ${q(web.dir)}
+http_paths = { files = "/", websocket = ${q(WEBSOCKET_PATH)} }`;
 }
 
 /**

@@ -11,11 +11,17 @@ export interface XmppServerKind {
   /** Its executable, or null when it is not installed. */
   installed(): string | null;
   start(options: PrivateServerOptions): Promise<PrivateXmppServer>;
+  /**
+   * The host name in the console page's link. Prosody answers any name with its
+   * http_default_host; ejabberd's file server answers only a name it hosts
+   * ('localhost', which resolves to the 127.0.0.1 it listens on).
+   */
+  readonly pageHost: string;
 }
 
 export const XMPP_SERVERS = {
-  prosody: { name: 'Prosody', package: 'prosody', installed: prosodyBinary, start: startPrivateProsody },
-  ejabberd: { name: 'ejabberd', package: 'ejabberd', installed: ejabberdBinary, start: startPrivateEjabberd },
+  prosody: { name: 'Prosody', package: 'prosody', installed: prosodyBinary, start: startPrivateProsody, pageHost: '127.0.0.1' },
+  ejabberd: { name: 'ejabberd', package: 'ejabberd', installed: ejabberdBinary, start: startPrivateEjabberd, pageHost: 'localhost' },
 } as const satisfies Record<string, XmppServerKind>;
 
 export type ServerKind = keyof typeof XMPP_SERVERS;

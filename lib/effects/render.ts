@@ -20,6 +20,22 @@ export interface Message {
   readonly answers?: number;
   /** A whisper: sent as a MUC private message from the speaker (XEP-0045 §7.5). */
   readonly private?: boolean;
+  /** A description: the same place as data, for pages and bots that should not parse the prose. */
+  readonly place?: Place;
+}
+
+/** What a description shows, as data: the same names, in the same order, cut at the same crowd limits. */
+export interface Place {
+  /** The location's key in the world file. */
+  readonly key: string;
+  readonly title: string;
+  readonly exits: readonly string[];
+  readonly things: readonly string[];
+  /** Things past THINGS_LISTED_MAX, not named. */
+  readonly moreThings: number;
+  readonly people: readonly string[];
+  /** People past NAMES_LISTED_MAX, not named. */
+  readonly morePeople: number;
 }
 
 /** A line spoken in public (say, emote): what a join there gets as history (XEP-0045 §7.2.15). */
@@ -92,7 +108,7 @@ class Renderer {
       const view = to === e.a ? 'a' : to === e.b ? 'b' : to === e.c ? 'c' : 'other';
       let body = bodies.get(view);
       if (body === undefined) bodies.set(view, (body = this.body(to, e, candidates)));
-      this.out.push({ to, ...this.envelope(to, e), body });
+      this.out.push({ to, ...this.envelope(to, e), body, ...(e.template === Fx.description ? { place: this.place(to, e.a) } : {}) });
     }
   }
 
@@ -151,6 +167,17 @@ class Renderer {
     if (people.length > 0) lines.push(`Also here: ${listed(people, NAMES_LISTED_MAX, (id) => this.nick(id), 'others')}`);
     lines.push(exitsLine(this.input.world, location));
     return lines.join('\n');
+  }
+
+  private place(viewer: number, location: number): Place {
+    const { key, title } = this.input.world.locations[location]!;
+    const things = this.mirror.itemsAt(location).map((i) => this.input.world.items[i]!.name);
+    const people = [...this.mirror.at(location)].filter((id) => id !== viewer).sort((x, y) => x - y).map((id) => this.nick(id));
+    return {
+      key, title, exits: exitNames(this.input.world, location),
+      things: things.slice(0, THINGS_LISTED_MAX), moreThings: Math.max(0, things.length - THINGS_LISTED_MAX),
+      people: people.slice(0, NAMES_LISTED_MAX), morePeople: Math.max(0, people.length - NAMES_LISTED_MAX),
+    };
   }
 
   /** One line per player, except in a crowded place: one line for the place, naming the first NAMES_LISTED_MAX. */
@@ -249,8 +276,12 @@ function listed<T>(all: readonly T[], max: number, name: (x: T) => string, rest:
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export function exitsLine(world: RoomWorld, location: number): string {
-  const names = DIRECTIONS.filter((_, d) => world.exits[location * DIRECTIONS.length + d]! >= 0);
+  const names = exitNames(world, location);
   return `Exits: ${names.length === 0 ? 'none' : names.join(', ')}`;
+}
+
+function exitNames(world: RoomWorld, location: number): string[] {
+  return DIRECTIONS.filter((_, d) => world.exits[location * DIRECTIONS.length + d]! >= 0);
 }
 
 function fromDirection(d: number): string {

@@ -21,7 +21,7 @@ import type { RefusalReason, Telemetry } from '../metrics/index.ts';
 import {
   errorReply, groupchat, historyMessage, joinError, occupantPresence, reflectionOf, sanitize, subjectMessage, NS_MUC, NS_MUC_USER, STATUS_NICK_CHANGED, invitation, STATUS_NON_ANONYMOUS, STATUS_SELF, availabilityOf, xml, type Element,
 } from './stanzas.ts';
-import { groupchatWire, presenceWire, privateWire, WireTexts, wireText, type PresenceWire } from './wire.ts';
+import { groupchatWire, placeWire, presenceWire, privateWire, WireTexts, wireText, type PresenceWire } from './wire.ts';
 
 export interface MucLimits {
   readonly bodyBytesMax: number;
@@ -551,7 +551,8 @@ export class MucRoom {
       const from = texts.attr(m.speaker === null ? this.jid : this.occupantJid(m.speaker));
       const body = texts.body(m.body);
       const reflects = m.reflects === undefined ? undefined : batch[m.reflects]?.origin?.reflects;
-      for (const to of this.sessionsOf(occupant)) parts.push(m.private ? privateWire(from, to, body) : groupchatWire(from, to, body, reflects));
+      const place = m.place === undefined ? '' : placeWire(m.place);
+      for (const to of this.sessionsOf(occupant)) parts.push(m.private ? privateWire(from, to, body) : groupchatWire(from, to, body, reflects, place));
       sent += occupant.sessions.size;
     }
     this.emit(parts.join(''));

@@ -23,6 +23,8 @@ export const STATUS_SHUTDOWN = '332';
 export { xml, type Element };
 
 export const NS_SID = 'urn:xmpp:sid:0';
+/** Flux's own: a description's place as data (README "The place element"); versioned by its last segment. */
+export const NS_PLACE = 'urn:flux:place:0';
 
 /** The identity of a player's message, kept on its reflection (XEP-0045 §7.4, XEP-0359 §3). */
 export interface Reflection {

@@ -5,7 +5,8 @@
 // back, each is the element stanzas.ts builds (spec/xmpp/wire.spec.ts).
 import { createRequire } from 'node:module';
 import { xmlSafe } from '../negotiation/index.ts';
-import { NS_MUC_USER, NS_SID, type Availability, type Reflection } from './stanzas.ts';
+import type { Place } from '../effects/index.ts';
+import { NS_MUC_USER, NS_PLACE, NS_SID, type Availability, type Reflection } from './stanzas.ts';
 
 // @xmpp/xml is CommonJS and assigns its exports at run time, which ESM cannot name statically.
 const { escapeXML, escapeXMLText } = createRequire(import.meta.url)('@xmpp/xml') as { escapeXML(s: string): string; escapeXMLText(s: string): string };
@@ -40,11 +41,28 @@ function cached(cache: Map<string, string>, text: string, make: (s: string) => s
   return wire;
 }
 
-/** XEP-0045 §7.4: a groupchat message; `from`, `to` and `body` already in wire form. */
-export function groupchatWire(from: string, to: string, body: string, reflects?: Reflection): string {
+/**
+ * XEP-0045 §7.4: a groupchat message; `from`, `to` and `body` already in wire form.
+ * `extra`: more payload in wire form (a description's `<place/>`).
+ */
+export function groupchatWire(from: string, to: string, body: string, reflects?: Reflection, extra = ''): string {
   const id = reflects?.id ? ` id="${wireText(reflects.id)}"` : '';
   const origin = reflects?.originId ? `<origin-id xmlns="${NS_SID}" id="${wireText(reflects.originId)}"/>` : '';
-  return `<message type="groupchat" from="${from}" to="${to}"${id}><body>${body}</body>${origin}</message>`;
+  return `<message type="groupchat" from="${from}" to="${to}"${id}><body>${body}</body>${origin}${extra}</message>`;
+}
+
+/**
+ * A description's place as data (README "The place element"): its key and title,
+ * then its exits, things and people in the order the text names them. Clients that
+ * do not know the namespace ignore it (RFC 6120 §8.4).
+ */
+export function placeWire(place: Place): string {
+  const more = (n: number) => (n > 0 ? ` more="${n}"` : '');
+  return `<place xmlns="${NS_PLACE}" key="${wireText(place.key)}" title="${wireText(place.title)}">`
+    + place.exits.map((dir) => `<exit dir="${wireText(dir)}"/>`).join('')
+    + `<things${more(place.moreThings)}>${place.things.map((name) => `<thing name="${wireText(name)}"/>`).join('')}</things>`
+    + `<people${more(place.morePeople)}>${place.people.map((nick) => `<person nick="${wireText(nick)}"/>`).join('')}</people>`
+    + '</place>';
 }
 
 /** XEP-0045 §7.5: a private message through the room; parts in wire form. */

@@ -16,6 +16,18 @@ import { SERVER_KINDS } from '../../lib/demo/servers.ts';
 const READY_MS_MAX = 60000;
 const EXIT_MS_MAX = 20000;
 
+/** The printed link opens the console page, whose config.json points at this server's websocket and world's domain. */
+async function expectPage(stdout: string, room: string): Promise<void> {
+  const link = /Play in a browser, nothing to install:\n\s+(http:\/\/(?:127\.0\.0\.1|localhost):\d+\/\?world=(\S+))/.exec(stdout);
+  expect(link, stdout).to.not.equal(null);
+  expect(`${link![2]}@game.localhost`).to.equal(room);
+  const page = await fetch(link![1]!);
+  expect(page.status).to.equal(200);
+  expect(await page.text()).to.include('role="log"');
+  const config = await (await fetch(new URL('config.json', link![1]))).json() as Record<string, string>;
+  expect(config).to.deep.include({ websocket: '/xmpp-websocket', mucDomain: 'game.localhost', login: 'register' });
+}
+
 for (const server of SERVER_KINDS) {
   describe(`bin/flux demo --server ${server}`, function () {
     let dir: string;
@@ -52,6 +64,7 @@ for (const server of SERVER_KINDS) {
       await player.join(room, 'Alice');
       const view = await player.waitFor((el) => el.attrs.from === room && /^Town Square/.test(bodyOf(el) ?? ''));
       expect(bodyOf(view)).to.match(/Exits: north, east, south, west$/);
+      await expectPage(stdout, room);
 
       const exited = once(demo, 'exit');
       demo.kill('SIGINT');

@@ -73,6 +73,16 @@ describe('effects render', function () {
       expect(exitsLine(world(), 1)).to.equal('Exits: south, down');
     });
 
+    it('carries the same place as data: key, title, exits, things and people in the order the text names them', function () {
+      const [m] = renderAll([[ALICE, Fx.description, 0]]);
+      expect(m!.place).to.deep.equal({
+        key: 'square', title: 'Town Square', exits: ['north', 'east'], things: ['iron key'], moreThings: 0,
+        people: ['giant rat', 'Bob', 'Carol'], morePeople: 0,
+      });
+      expect(renderAll([[ALICE, Fx.description, 2]])[0]!.place).to.include({ key: 'cell', title: 'Cell' }).and.deep.include({ exits: [], people: [] });
+      expect(renderAll([[ALICE, Fx.who]])[0]!.place, 'only descriptions carry a place').to.equal(undefined);
+    });
+
     it('shows the place as it is at that point of the batch: someone who walked in since is listed', function () {
       const walkIn = [Entity.character, DAVE, Field.location, 0];
       const [before, after] = renderAll([[ALICE, Fx.description, 0, 0, 0, -1, 0], [ALICE, Fx.description, 0, 0, 0, -1, 1]], { changes: walkIn });
@@ -215,6 +225,12 @@ describe('effects render', function () {
       expect(also).to.equal(`Also here: giant rat, ${Array.from({ length: NAMES_LISTED_MAX - 1 }, (_, i) => `Player${i + 2}`).join(', ')} and ${CROWD - 3 - 1 + 1 - NAMES_LISTED_MAX} others`);
       expect(Buffer.byteLength(body)).to.be.below(1024);
       expect(body.split('\n').at(-1)).to.equal('Exits: north, east');
+    });
+
+    it("a crowded place's data names the same ten and counts the rest", function () {
+      const place = renderCrowd([[1, Fx.description, 0]])[0]!.place!;
+      expect(place.people).to.deep.equal(['giant rat', ...Array.from({ length: NAMES_LISTED_MAX - 1 }, (_, i) => `Player${i + 2}`)]);
+      expect(place.morePeople).to.equal(CROWD - 3 - NAMES_LISTED_MAX);
     });
 
     it('who sums up a crowded place in one line and lists a quiet one player by player', function () {

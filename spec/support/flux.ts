@@ -8,8 +8,9 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, readDefaults, type Config } from '../../lib/config/index.ts';
 import { startService, type Service } from '../../lib/service.ts';
-import type { PrivateXmppServer } from '../../lib/demo/private-server.ts';
 import { SERVER_KINDS, XMPP_SERVERS, type ServerKind } from '../../lib/demo/servers.ts';
+import { buildPage, installPage } from '../../lib/web/index.ts';
+import { freePort, WEBSOCKET_PATH, type PrivateXmppServer } from '../../lib/demo/private-server.ts';
 import { connectPlayer, type Player } from './player.ts';
 
 export interface TestDatabase {
@@ -69,6 +70,8 @@ export interface World {
   player(name: string, resource?: string): Promise<Player>;
   /** Logs in anonymously on the server's anonymous host (startWorld's `anonymousHost`): a fresh JID each time. */
   guest(): Promise<Player>;
+  /** With startWorld's `web`: the console page (`http://127.0.0.1:PORT/`), and the host its guests register on. */
+  readonly web?: { readonly url: string; readonly websocket: string; readonly guestHost: string };
   /** Stops Flux as SIGTERM would (332 to everyone) and starts it again on the same database and XMPP server. */
   restartFlux(): Promise<void>;
   stop(): Promise<void>;
@@ -82,16 +85,38 @@ export function serverVariants(): { db: 'embedded' | 'postgresql'; server: Serve
 export const COMPONENT_DOMAIN = 'game.localhost';
 const PASSWORD = 'secret-password';
 
-async function startServer(kind: ServerKind, dir: string, secret: string, anonymousHost: string | undefined): Promise<PrivateXmppServer> {
-  const server = XMPP_SERVERS[kind];
-  if (!server.installed()) throw new Error(`${server.name} is not installed: apt-get install -y ${server.package} (CI installs it)`);
-  return server.start({ dir, componentDomain: COMPONENT_DOMAIN, componentSecret: secret, ...(anonymousHost === undefined ? {} : { anonymousHost }) });
+/** The console page's guests register here (startWorld's `web`). */
+export const GUEST_HOST = 'guest.localhost';
+
+interface WebSetup {
+  readonly dir: string;
+  readonly httpPort: number;
 }
 
-/** `anonymousHost`: a second virtual host of the XMPP server where anyone logs in with SASL ANONYMOUS (World.guest). */
-export async function startWorld(db: TestDatabase, env: Record<string, string> = {}, server: ServerKind = 'prosody', options: { anonymousHost?: string } = {}): Promise<World> {
+async function startServer(kind: ServerKind, dir: string, secret: string, anonymousHost: string | undefined, web: WebSetup | undefined): Promise<PrivateXmppServer> {
+  const server = XMPP_SERVERS[kind];
+  if (!server.installed()) throw new Error(`${server.name} is not installed: apt-get install -y ${server.package} (CI installs it)`);
+  return server.start({
+    dir, componentDomain: COMPONENT_DOMAIN, componentSecret: secret, ...(anonymousHost === undefined ? {} : { anonymousHost }),
+    ...(web === undefined ? {} : { web, registrationHost: GUEST_HOST }),
+  });
+}
+
+/** The page built into the test's folder, with its config.json, on a free port. */
+async function setUpPage(dataDir: string): Promise<WebSetup> {
+  const dir = path.join(dataDir, 'web');
+  await installPage(dir, { websocket: WEBSOCKET_PATH, domain: GUEST_HOST, mucDomain: COMPONENT_DOMAIN, login: 'register' }, await buildPage(path.join(dataDir, 'web-build')));
+  return { dir, httpPort: await freePort() };
+}
+
+/**
+ * `anonymousHost`: a second virtual host of the XMPP server where anyone logs in with SASL ANONYMOUS (World.guest).
+ * `web`: the server also serves the console page and a websocket, and its guests register on GUEST_HOST (World.web).
+ */
+export async function startWorld(db: TestDatabase, env: Record<string, string> = {}, server: ServerKind = 'prosody', options: { anonymousHost?: string; web?: boolean } = {}): Promise<World> {
   const secret = `component-${Math.random().toString(36).slice(2)}`;
-  const xmpp = await startServer(server, path.join(db.dataDir, server), secret, options.anonymousHost);
+  const web = options.web ? await setUpPage(db.dataDir) : undefined;
+  const xmpp = await startServer(server, path.join(db.dataDir, server), secret, options.anonymousHost, web);
   const config = loadConfig({
     FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${xmpp.componentPort}`, FLUX_XMPP_DOMAIN: COMPONENT_DOMAIN,
     FLUX_XMPP_SECRET: secret, DATABASE_URL: db.databaseUrl, FLUX_DATA_DIR: path.join(db.dataDir, 'flux'),
@@ -103,6 +128,11 @@ export async function startWorld(db: TestDatabase, env: Record<string, string> =
   const players: Player[] = [];
   return {
     xmpp, server, config, roomJid: `realm@${COMPONENT_DOMAIN}`,
+    ...(web === undefined ? {} : {
+      web: {
+        url: `http://${XMPP_SERVERS[server].pageHost}:${web.httpPort}/`, websocket: `ws://${XMPP_SERVERS[server].pageHost}:${web.httpPort}${WEBSOCKET_PATH}`, guestHost: GUEST_HOST,
+      },
+    }),
     get service() {
       return service;
     },
