@@ -142,6 +142,8 @@ export const ACTUATION_RETRY_MS = 50;
 export const COMMIT_OUTCOME_WAIT_MS_MAX = 30000;
 /** Shutdown: time allowed to commit open batches before exiting anyway. */
 export const SHUTDOWN_MS_MAX = 10000;
+/** GET /readyz: how long the database may take to answer a query before it counts as not ready (probes time out after a few seconds). */
+export const READY_DB_MS_MAX = 2000;
 /** Database pool size for the pg adapter. */
 export const DB_POOL_CONNECTIONS_MAX = 8;
 

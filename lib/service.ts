@@ -10,7 +10,7 @@ import { listRooms, loadRoom } from './contextualization/index.ts';
 import { engineFactory } from './engines/index.ts';
 import { embeddedLocks, postgresLocks, Room, type StageTimes } from './rooms/index.ts';
 import { XmppEdge, type MucRoom } from './xmpp/index.ts';
-import { noTelemetry, PrometheusTelemetry, serveMetrics, type Telemetry } from './metrics/index.ts';
+import { noTelemetry, PrometheusTelemetry, readiness, serveMetrics, type Telemetry } from './metrics/index.ts';
 import { OWNERSHIP_RETRY_MS, ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
 import type { Clock } from './negotiation/index.ts';
 
@@ -128,16 +128,22 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
 
   let started = false;
+  let stopping = false;
+  // Up before the rooms load, so that a supervisor sees a live process that is not ready yet.
+  const metrics = prometheus ? await serveMetrics(prometheus.registry, {
+    port: config.metricsPort, host: config.metricsHost,
+    readiness: readiness({ db, xmppOnline: () => edge.online, roomsClaimed: () => started, stopping: () => stopping }),
+  }) : undefined;
   await claim();
   started = true;
   const claimer = setInterval(() => void claim().catch((err: Error) => log.warn({ err: err.message }, 'claiming rooms')), OWNERSHIP_RETRY_MS);
   claimer.unref();
-  const metrics = prometheus ? await serveMetrics(prometheus.registry, config.metricsPort) : undefined;
   await edge.start();
-  log.info({ rooms: [...rooms.keys()], domain: config.xmppDomain, database: db.kind, ...(metrics ? { metrics: `http://127.0.0.1:${config.metricsPort}/metrics` } : {}) }, 'serving');
+  log.info({ rooms: [...rooms.keys()], domain: config.xmppDomain, database: db.kind, ...(metrics ? { metrics: `${metrics.url}/metrics` } : {}) }, 'serving');
   return {
     db, edge, rooms,
     stop: async () => {
+      stopping = true;
       clearInterval(claimer);
       await claiming?.catch(() => {}); // a claim in flight finishes before the rooms are drained
       const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_MS_MAX).unref());

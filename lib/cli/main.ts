@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { ms, runLoad } from '../load/index.ts';
 import { ConfigError, WorldError } from '../errors.ts';
 import { loadConfig, requireSecret, type Config } from '../config/index.ts';
-import { createLogger } from '../log/index.ts';
+import { createLogger, maskCredentials } from '../log/index.ts';
 import { prepareDatabase, startService } from '../service.ts';
 import { runDemo } from '../demo/index.ts';
 import { SERVER_KINDS, type ServerKind } from '../demo/servers.ts';
@@ -178,7 +178,8 @@ async function load(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
-    process.stderr.write(`flux: ${err instanceof ConfigError ? 'invalid configuration: ' : ''}${err.message}\n`);
+    // Not through the logger, so masked here: a driver's message may quote the DATABASE_URL.
+    process.stderr.write(`flux: ${err instanceof ConfigError ? 'invalid configuration: ' : ''}${maskCredentials(err.message)}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   },
 );

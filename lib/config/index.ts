@@ -2,6 +2,7 @@
 // environment. Validation happens before anything connects; a ConfigError is
 // reported by the CLI as one line with exit code 2.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
@@ -42,8 +43,10 @@ export interface Config {
   /** A guest's character is released this long after its last session left. */
   readonly guestReleaseS: number;
   readonly worldsDir: string;
-  /** Prometheus metrics on 127.0.0.1:port; 0 turns them off. */
+  /** Prometheus metrics, /healthz and /readyz on metricsHost:metricsPort; port 0 turns them off. */
   readonly metricsPort: number;
+  /** The address the metrics port binds: an IP address or a host name. */
+  readonly metricsHost: string;
 }
 
 /** Environment variable -> config key (DESIGN §2). */
@@ -68,6 +71,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   FLUX_GUEST_RELEASE_S: 'guestReleaseS',
   FLUX_WORLDS_DIR: 'worldsDir',
   FLUX_METRICS_PORT: 'metricsPort',
+  FLUX_METRICS_HOST: 'metricsHost',
 };
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -108,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults = readDefaults()): C
     guestReleaseS: integer(raw.guestReleaseS ?? GUEST_RELEASE_S_DEFAULT, 'FLUX_GUEST_RELEASE_S', 1, GUEST_RELEASE_S_MAX),
     worldsDir: text(raw.worldsDir, 'FLUX_WORLDS_DIR'),
     metricsPort: integer(raw.metricsPort, 'FLUX_METRICS_PORT', 0, 65535),
+    metricsHost: bindAddress(raw.metricsHost ?? '127.0.0.1', 'FLUX_METRICS_HOST'),
   };
   if (config.dataDir === '' && config.databaseUrl === '') {
     throw new ConfigError('FLUX_DATA_DIR must be set when DATABASE_URL is not');
@@ -175,6 +180,16 @@ function domains(value: unknown, name: string): string[] {
   if (parts.length > GUEST_DOMAINS_MAX) throw refuse(`at most ${GUEST_DOMAINS_MAX} domains`);
   if (!parts.every((d) => typeof d === 'string' && DOMAIN_NAME.test(d))) throw refuse('comma-separated domain names like guest.example.org');
   return [...new Set((parts as string[]).map((d) => d.toLowerCase()))];
+}
+
+/** An address to listen on: an IPv4 or IPv6 literal (0.0.0.0 and :: for every interface) or a host name. */
+function bindAddress(value: unknown, name: string): string {
+  const s = text(value, name).trim();
+  // A dotted number that is not an IPv4 address (999.0.0.1) would pass as a host name and fail only at listen().
+  if (isIP(s) === 0 && (!DOMAIN_NAME.test(s) || /^[\d.]+$/.test(s))) {
+    throw new ConfigError(`${name} must be an IP address like 127.0.0.1 or ::1, or a host name, got ${JSON.stringify(s)}`);
+  }
+  return s;
 }
 
 function databaseUrl(value: unknown): string {

@@ -1,2 +1,3 @@
 export { noTelemetry, type RefusalReason, type StageDurations, type Telemetry } from './telemetry.ts';
-export { PrometheusTelemetry, serveMetrics, type Gauges } from './prometheus.ts';
+export { PrometheusTelemetry, serveMetrics, type Gauges, type MetricsServerOptions } from './prometheus.ts';
+export { readiness, type Readiness, type ReadinessSources } from './health.ts';

@@ -1,9 +1,11 @@
 // Prometheus metrics for a running server, with prom-client rather
-// than a hand-written exposition format. Served on 127.0.0.1:FLUX_METRICS_PORT.
+// than a hand-written exposition format. Served on FLUX_METRICS_HOST:FLUX_METRICS_PORT
+// (127.0.0.1 by default), beside the health and readiness probes (health.ts).
 import http from 'node:http';
 import { once } from 'node:events';
 import client from 'prom-client';
 import type { RefusalReason, StageDurations, Telemetry } from './telemetry.ts';
+import type { Readiness } from './health.ts';
 
 /** Gauges read when scraped: what the server holds right now. */
 export interface Gauges {
@@ -62,19 +64,37 @@ export class PrometheusTelemetry implements Telemetry {
   }
 }
 
-/** GET /metrics on 127.0.0.1 only. Returns a closer. */
-export async function serveMetrics(registry: client.Registry, port: number): Promise<{ close(): Promise<void> }> {
+export interface MetricsServerOptions {
+  readonly port: number;
+  /** The address to bind (FLUX_METRICS_HOST): loopback unless the operator opens it. */
+  readonly host: string;
+  readonly readiness: Readiness;
+}
+
+/**
+ * GET /metrics (Prometheus), /healthz (200 "ok" while the process answers) and
+ * /readyz (200 "ready", or 503 with one line per thing that is not ready).
+ * Returns a closer and the address it listens on.
+ */
+export async function serveMetrics(registry: client.Registry, options: MetricsServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+  const text = (res: http.ServerResponse, status: number, body: string) => res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(body);
   const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' || req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
+    const route = req.method === 'GET' || req.method === 'HEAD' ? req.url : undefined;
+    if (route === '/healthz') return text(res, 200, 'ok\n');
+    if (route === '/readyz') {
+      return void options.readiness().then(
+        (missing) => (missing.length === 0 ? text(res, 200, 'ready\n') : text(res, 503, `${missing.join('\n')}\n`)),
+        (err: Error) => text(res, 503, `readiness check failed: ${err.message}\n`),
+      );
     }
+    if (req.method !== 'GET' || route !== '/metrics') return void res.writeHead(404).end();
     registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
       (err: Error) => res.writeHead(500).end(err.message),
     );
   });
-  server.listen(port, '127.0.0.1');
+  server.listen(options.port, options.host);
   await once(server, 'listening');
-  return { close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return { url: `http://${host}:${options.port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -56,6 +56,10 @@ describe('config', function () {
       ['FLUX_WORLDS_DIR', '/etc/flux/worlds', 'worldsDir', '/etc/flux/worlds'],
       ['FLUX_GUEST_DOMAINS', ' Guest.Example.org, anon.localhost,guest.example.org ', 'guestDomains', ['guest.example.org', 'anon.localhost']],
       ['FLUX_GUEST_RELEASE_S', '2', 'guestReleaseS', 2],
+      ['FLUX_METRICS_HOST', '0.0.0.0', 'metricsHost', '0.0.0.0'],
+      ['FLUX_METRICS_HOST', '::1', 'metricsHost', '::1'],
+      ['FLUX_METRICS_HOST', ' 10.0.0.7 ', 'metricsHost', '10.0.0.7'],
+      ['FLUX_METRICS_HOST', 'metrics.internal', 'metricsHost', 'metrics.internal'],
     ];
     for (const [name, value, key, expected] of overrides) {
       it(`${name}=${JSON.stringify(value)} sets ${key} to ${JSON.stringify(expected)}`, function () {
@@ -73,6 +77,11 @@ describe('config', function () {
     it('has no guest domains unless told, and releases guests 300 s after they leave', function () {
       expect(loadConfig({}).guestDomains).to.deep.equal([]);
       expect(loadConfig({}).guestReleaseS).to.equal(300);
+    });
+
+    it('binds the metrics port to 127.0.0.1 unless told (an open /metrics tells strangers about the players)', function () {
+      expect(loadConfig({}).metricsHost).to.equal('127.0.0.1');
+      expect(loadConfig({}, { ...readDefaults(), metricsHost: undefined }).metricsHost).to.equal('127.0.0.1');
     });
 
     it('ignores an empty environment variable (the default stays)', function () {
@@ -103,6 +112,10 @@ describe('config', function () {
       ['FLUX_GUEST_DOMAINS', Array.from({ length: 65 }, (_, i) => `g${i}.example.org`).join(',')],
       ['FLUX_GUEST_RELEASE_S', '0'],
       ['FLUX_GUEST_RELEASE_S', '5m'],
+      ['FLUX_METRICS_HOST', '127.0.0.1:9100'],
+      ['FLUX_METRICS_HOST', 'http://127.0.0.1'],
+      ['FLUX_METRICS_HOST', '999.0.0.1'],
+      ['FLUX_METRICS_HOST', 'two words'],
     ];
     for (const [name, value] of invalid) {
       it(`refuses ${name}=${JSON.stringify(value)} with a ConfigError naming ${name}`, function () {
