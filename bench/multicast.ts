@@ -93,6 +93,11 @@ export interface Measurement {
   readonly serverUsPerStanza: number | null;
   readonly bytesPerStanza: number;
   readonly deliveryMs: number | null;
+  /**
+   * CPU this process (the clients, which parse every delivery, and the component) used
+   * until the last delivery, as a share of one core: near 1, the clients bound deliveryMs.
+   */
+  readonly generatorCpuShare: number;
 }
 
 export interface Spread {
@@ -180,10 +185,13 @@ async function measure(i: MeasureInput): Promise<Omit<Measurement, 'errors'>> {
   const socket = i.game.socket;
   if (socket === null) throw new Error('the component is not connected');
   const cpu = cpuMeter(i.server.processIds());
+  const generatorBefore = process.cpuUsage();
   const startedMs = performance.now();
   for (const chunk of chunks) socket.write(chunk.wire);
   const deliveredMs = await i.counter.waitFor(expected, STALL_MS_MAX);
   const serverUs = cpu.stop();
+  const generator = process.cpuUsage(generatorBefore);
+  const generatorCpuShare = (generator.user + generator.system) / 1000 / Math.max(1, performance.now() - startedMs);
   // Checked after the quiet that the next measurement waits for anyway: late or doubled deliveries show up here.
   await sleep(200);
   const counts = i.counter.done();
@@ -194,6 +202,7 @@ async function measure(i: MeasureInput): Promise<Omit<Measurement, 'errors'>> {
     serverUsPerStanza: exact && serverUs !== null ? serverUs / expected : null,
     bytesPerStanza: bytes / expected,
     deliveryMs: exact && deliveredMs !== null ? deliveredMs - startedMs : null,
+    generatorCpuShare: Math.round(generatorCpuShare * 100) / 100,
   };
 }
 
@@ -275,7 +284,7 @@ function describe(m: Omit<Measurement, 'errors'>): string {
   const lost = m.delivered === m.expected ? '' : `, DELIVERED ${m.delivered} of ${m.expected}`;
   const us = m.serverUsPerStanza === null ? 'no figure' : `${m.serverUsPerStanza.toFixed(1)} µs`;
   return `${m.written} stanzas written, ${us} of ejabberd CPU and ${m.bytesPerStanza.toFixed(1)} bytes per delivered stanza, `
-    + `all ${m.expected} delivered in ${m.deliveryMs === null ? '-' : `${Math.round(m.deliveryMs)} ms`}${lost}`;
+    + `all ${m.expected} delivered in ${m.deliveryMs === null ? '-' : `${Math.round(m.deliveryMs)} ms`}${lost}; clients ${Math.round(m.generatorCpuShare * 100)}% of a core`;
 }
 
 export function printMulticast(f: MulticastFigures): void {
