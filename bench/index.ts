@@ -20,6 +20,7 @@ import { renderCharts } from './charts.ts';
 import { updateReadme } from './readme.ts';
 import { benchParallelRooms, benchPipeline, printPipeline } from './stages.ts';
 import { benchFanout, printFanout } from './fanout.ts';
+import { benchMulticast, multicastSizes, printMulticast } from './multicast.ts';
 import { benchStanzaGate, printStanzaGate } from './stanza-gate.ts';
 import { MIX, starterRoom } from './workload.ts';
 import { benchWritePath, printWritePath } from './write-path.ts';
@@ -53,6 +54,7 @@ const PARTS: readonly Part[] = [
   { name: 'pipeline', keys: ['stages_ms', 'e2e_pg_cps', 'e2e_embedded_cps', 'rooms_in_parallel', 'pipeline', 'write_path'], run: pipeline },
   { name: 'xmpp', keys: ['xmpp', 'cpu_us_per_stanza'], run: xmpp },
   { name: 'crowd', keys: ['crowd_1000'], run: crowd },
+  { name: 'multicast', keys: ['multicast'], run: multicast },
 ];
 
 function show<T>(figures: T, print: (f: T) => void): T {
@@ -122,6 +124,11 @@ async function crowd() {
   say(`\n${clients} clients spread over one world through Prosody, 1 command/s each (FLUX_TICK_MS=50)...`);
   const c = await attempt('crowd', () => benchCrowd(clients, QUICK ? 3 : 15, progress), progress);
   return { crowd_1000: crowdJson(c) };
+}
+
+async function multicast() {
+  say('\nXEP-0033 through ejabberd\'s mod_multicast against plain fan-out...');
+  return { multicast: show(await benchMulticast(multicastSizes(QUICK, process.env), progress), printMulticast) };
 }
 
 function selectedParts(): readonly Part[] {

@@ -59,6 +59,24 @@ export interface PrivateEjabberdOptions extends PrivateServerOptions {
   extraComponents?: readonly ExtraComponent[];
   /** ejabberd's own MUC (mod_muc) at this domain: the peer the bench compares Flux with. */
   mucDomain?: string;
+  /** XEP-0033 Extended Stanza Addressing (mod_multicast), the bench's alternative to plain fan-out. */
+  multicast?: MulticastOptions;
+}
+
+/**
+ * mod_multicast serves `multicast.<host>` for one virtual host. It delivers itself
+ * only to addresses on that host; for any other domain it asks that domain's disco
+ * for a multicast service first and sends one stanza per address meanwhile.
+ */
+export interface MulticastOptions {
+  /** The virtual host whose users it reaches; default the main host. */
+  readonly host?: string;
+  /**
+   * Addresses one stanza may carry, for every sender, messages and presences alike.
+   * Default ejabberd's own: 100 from a local sender, 20 from a remote one, and a
+   * component's domain is remote (it is not in `hosts:`).
+   */
+  readonly recipientsMax?: number | 'infinite';
 }
 
 export interface ExtraComponent {
@@ -97,6 +115,7 @@ interface Settings {
   readonly anonymousHost: string | undefined;
   readonly extraComponents: readonly ExtraComponent[];
   readonly mucDomain: string | undefined;
+  readonly multicast: MulticastOptions | undefined;
   readonly registrationHost: string | undefined;
   readonly web: WebOptions | undefined;
 }
@@ -125,6 +144,7 @@ export async function startPrivateEjabberd(opts: PrivateEjabberdOptions): Promis
     anonymousHost: opts.anonymousHost,
     extraComponents: opts.extraComponents ?? [],
     mucDomain: opts.mucDomain,
+    multicast: opts.multicast,
     registrationHost: opts.registrationHost,
     web: opts.web === undefined ? undefined : { dir: path.resolve(opts.web.dir), httpPort: checkPort(opts.web.httpPort, 'httpPort') },
   };
@@ -441,34 +461,36 @@ host_config:${anonymous}
 `;
 }
 
-/** Modules of one host only (append_host_config adds to the global `modules:`; host_config would replace them). */
+/**
+ * Modules of one host only (append_host_config adds to the global `modules:`; host_config
+ * would replace them). One entry per host: YAML refuses a key twice, so modules that
+ * share a host (mod_muc and mod_multicast on the main one) go under the same entry.
+ */
 function renderAppendHostConfig(settings: Settings): string {
-  const registration = settings.registrationHost === undefined ? '' : `
-  ${yamlString(settings.registrationHost)}:
-    modules:
-      mod_register:
+  const byHost = new Map<string, string[]>();
+  const add = (host: string, modules: string) => byHost.set(host, [...(byHost.get(host) ?? []), modules]);
+  if (settings.registrationHost !== undefined) add(settings.registrationHost, REGISTRATION_MODULE);
+  if (settings.mucDomain !== undefined) add(settings.host, renderMuc(settings.mucDomain));
+  if (settings.multicast !== undefined) add(settings.multicast.host ?? settings.host, renderMulticast(settings.multicast));
+  if (byHost.size === 0) return '';
+  const hosts = [...byHost].map(([host, modules]) => `\n  ${yamlString(host)}:\n    modules:\n${modules.join('')}`);
+  return `\nappend_host_config:${hosts.join('')}\n`;
+}
+
+const REGISTRATION_MODULE = `      mod_register:
         access: all
         ip_access: all
-        password_strength: 0`;
-  const muc = renderMuc(settings);
-  if (registration === '' && muc === '') return '';
-  return `
-append_host_config:${registration}${muc}
+        password_strength: 0
 `;
-}
 
 /**
  * mod_muc on the main host only (on every host, each would claim the same domain),
  * sized for a thousand occupants in one room; no archive, no room log.
  */
-function renderMuc(settings: Settings): string {
-  if (settings.mucDomain === undefined) return '';
-  return `
-  ${yamlString(settings.host)}:
-    modules:
-      mod_muc:
+function renderMuc(mucDomain: string): string {
+  return `      mod_muc:
         hosts:
-          - ${yamlString(settings.mucDomain)}
+          - ${yamlString(mucDomain)}
         access_create: all
         max_users: ${MUC_USERS_MAX}
         max_users_presence: ${MUC_USERS_MAX}
@@ -476,6 +498,22 @@ function renderMuc(settings: Settings): string {
           max_users: ${MUC_USERS_MAX}
           mam: false
           logging: false
+`;
+}
+
+/**
+ * XEP-0033 at multicast.<host>, open to every sender (access: all, its default). The
+ * same bound for local and remote senders, since a component counts as remote.
+ */
+function renderMulticast(multicast: MulticastOptions): string {
+  const max = multicast.recipientsMax;
+  if (max === undefined) return '      mod_multicast: {}\n';
+  if (max !== 'infinite' && !(Number.isInteger(max) && max >= 0)) throw new Error(`multicast.recipientsMax: ${max} is not a count`);
+  const limit = `{message: ${max}, presence: ${max}}`;
+  return `      mod_multicast:
+        limits:
+          local: ${limit}
+          remote: ${limit}
 `;
 }
 

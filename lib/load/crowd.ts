@@ -42,6 +42,7 @@ interface El {
   getChild(name: string): El | undefined;
 }
 interface XmppClient {
+  readonly jid: { toString(): string } | null;
   connect(service: string): Promise<unknown>;
   open(o: { domain: string }): Promise<unknown>;
   stop(): Promise<unknown>;
@@ -131,6 +132,7 @@ export class Crowd {
   private members: Member[] = [];
   private meter: Meter | null = null;
   private lastStanzaAtMs = performance.now();
+  private listeners: ((jid: string, el: El) => void)[] = [];
   loginFailed = 0;
   /** Why the first few logins failed. */
   readonly loginReasons: string[] = [];
@@ -154,6 +156,16 @@ export class Crowd {
     return this.members.length;
   }
 
+  /** Each logged-in client's full JID, in order: for a sender that addresses the crowd itself (bench/multicast.ts). */
+  jids(): string[] {
+    return this.members.map((m) => m.client.jid?.toString() ?? '');
+  }
+
+  /** Calls `listener` with every stanza a client receives from now on, and that client's full JID. */
+  onStanza(listener: (jid: string, el: El) => void): void {
+    this.listeners.push(listener);
+  }
+
   private async loginOne(index: number, nick: string): Promise<Member | null> {
     const { service, domain, accounts } = this.o;
     const account = accounts ? { username: `${accounts.prefix}${index}`, password: accounts.password } : {};
@@ -161,7 +173,7 @@ export class Crowd {
     client.reconnect.stop();
     client.on('error', () => {}); // a dead connection shows as unanswered commands
     const member: Member = { index, client, nick, seq: 0, joined: false, pendingTokens: new Map(), pendingLines: [] };
-    client.on('stanza', (el) => this.onStanza(member, el));
+    client.on('stanza', (el) => this.received(member, el));
     try {
       await withTimeout(startClient(client, service, domain), LOAD_CONNECT_MS_MAX, `client ${index} login`);
       await client.send(xml('presence'));
@@ -286,8 +298,12 @@ export class Crowd {
     while (pending() && performance.now() < deadline) await sleep(POLL_MS);
   }
 
-  private onStanza(m: Member, el: El): void {
+  private received(m: Member, el: El): void {
     this.lastStanzaAtMs = performance.now();
+    if (this.listeners.length > 0) {
+      const jid = m.client.jid?.toString() ?? '';
+      for (const listener of this.listeners) listener(jid, el);
+    }
     if (m.settleJoin) this.joinProgress(m, el);
     const meter = this.meter;
     if (meter === null) return;
