@@ -131,6 +131,14 @@ export const HISTORY_LINES_DEFAULT = 20;
 export const STATUS_CHARS_MAX = 200;
 /** Invitations one message may carry (XEP-0045 §7.8.2 allows several). */
 export const INVITES_PER_MESSAGE_MAX = 5;
+/** XEP-0045 §10: owners a world may name (its file's `owners`, and grants at run time). */
+export const OWNERS_PER_ROOM_MAX = 64;
+/** XEP-0045 §9, §10: JIDs with an affiliation (owner, admin, member or outcast) one room keeps. */
+export const AFFILIATIONS_PER_ROOM_MAX = 4096;
+/** Items one muc#admin iq set may carry (XEP-0045 §9.5 and on allow several). */
+export const ADMIN_ITEMS_PER_IQ_MAX = 32;
+/** A kick's or a ban's reason, in characters. */
+export const REASON_CHARS_MAX = 200;
 /** Sessions (resources) one occupant may join with. */
 export const SESSIONS_PER_OCCUPANT_MAX = 16;
 
@@ -159,6 +167,8 @@ assert(OCCUPANTS_DEFAULT <= OCCUPANTS_MAX && OCCUPANTS_MAX <= CHARACTERS_PER_ROO
 assert(OCCUPANTS_DEFAULT <= CHARACTERS_PER_ROOM_DEFAULT && CHARACTERS_PER_ROOM_DEFAULT <= CHARACTERS_PER_ROOM_MAX, 'a default world holds its default crowd');
 assert(OCCUPANTS_PER_JID_MAX <= CHARACTERS_PER_JID_MAX, 'a JID can be present as each of its characters');
 assert(SESSIONS_PER_OCCUPANT_MAX <= SESSIONS_PER_JID_MAX, 'one occupant can use all its sessions');
+assert(OWNERS_PER_ROOM_MAX <= AFFILIATIONS_PER_ROOM_MAX, 'the owners fit the affiliation list');
+assert(ADMIN_ITEMS_PER_IQ_MAX * (1 + OCCUPANTS_PER_JID_MAX) <= BATCH_COMMANDS_MAX, 'one admin request and its kicks fit a batch');
 assert(GUEST_SWEEP_MS < 1000, 'rooms look for guests to release more often than the shortest release time (1 s)');
 assert(GUEST_RELEASE_S_DEFAULT <= GUEST_RELEASE_S_MAX, 'the default release time is allowed');
 

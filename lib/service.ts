@@ -8,7 +8,7 @@ import { openDb, migrate, type Db } from './db/index.ts';
 import { installWorlds } from './world/index.ts';
 import { listRooms, loadRoom } from './contextualization/index.ts';
 import { engineFactory } from './engines/index.ts';
-import { embeddedLocks, postgresLocks, Room, type StageTimes } from './rooms/index.ts';
+import { Affiliations, embeddedLocks, postgresLocks, Room, type StageTimes } from './rooms/index.ts';
 import { XmppEdge, type MucRoom } from './xmpp/index.ts';
 import { noTelemetry, PrometheusTelemetry, readiness, serveMetrics, type Telemetry } from './metrics/index.ts';
 import { OWNERSHIP_RETRY_MS, ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
@@ -67,13 +67,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const serve = async (id: string) => {
     const loaded = await loadRoom(db, id);
     if (!loaded) return;
+    const affiliations = await Affiliations.load(db, id);
     const room = new Room({
       db, log: log.child({ room: id }), loaded, engine: makeEngine(loaded.world),
       tickMs: config.tickMs, batchMax: config.batchCommandsMax, npcTickMs: config.npcTickMs,
       deliver: (r, rendered, batch) => edge.room(r.id)?.deliver(rendered, batch),
       refuse: (r, batch, reason) => edge.room(r.id)?.refuse(batch, reason),
       unanswerable: (r, commands) => edge.room(r.id)?.unanswerable(commands),
-      telemetry,
+      telemetry, affiliations, isBuilder: affiliations.isBuilder,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     });
     rooms.set(id, room);

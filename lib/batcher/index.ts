@@ -12,6 +12,8 @@ export interface BatcherOptions<T> {
 
 export class Batcher<T> {
   private readonly queue: T[] = [];
+  /** Parallel to `queue`: true where the item must be in the same batch as the next one (`submitAll`). */
+  private readonly tied: boolean[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   /** When the open batch's tick ends: set by its first command, also while another batch runs. */
@@ -35,6 +37,24 @@ export class Batcher<T> {
     if (this.queue.length >= this.options.queueMax && !always) return false;
     if (this.queue.length === 0) this.dueMs = performance.now() + this.options.tickMs;
     this.queue.push(item);
+    this.tied.push(false);
+    this.schedule();
+    return true;
+  }
+
+  /**
+   * Several items that run in one batch or not at all (an admin request and the
+   * kicks it causes): all are queued, or none (false). A batch that would split
+   * them grows past batchMax by at most the group's length.
+   */
+  submitAll(items: readonly T[], always = false): boolean {
+    assert(items.length >= 1 && items.length <= this.options.batchMax, 'a group fits one batch');
+    if (this.queue.length + items.length > this.options.queueMax && !always) return false;
+    if (this.queue.length === 0) this.dueMs = performance.now() + this.options.tickMs;
+    items.forEach((item, i) => {
+      this.queue.push(item);
+      this.tied.push(i < items.length - 1);
+    });
     this.schedule();
     return true;
   }
@@ -63,7 +83,10 @@ export class Batcher<T> {
   private start(): void {
     this.clearTimer();
     if (this.running || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.options.batchMax);
+    let size = Math.min(this.options.batchMax, this.queue.length);
+    while (size < this.queue.length && this.tied[size - 1]) size++;
+    const batch = this.queue.splice(0, size);
+    this.tied.splice(0, size);
     // What stays queued was already waiting: its tick counts from now at the latest.
     if (this.queue.length > 0) this.dueMs = Math.min(this.dueMs, performance.now() + this.options.tickMs);
     this.running = this.options.process(batch).finally(() => {

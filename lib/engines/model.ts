@@ -258,6 +258,7 @@ function tick(t: Turn): void {
 
 const REDUCERS: Record<number, Reducer> = {
   [Cmd.leave]: leave,
+  [Cmd.kick]: leave, // the kicked character leaves; who kicked and why are the host's
   [Cmd.look]: (t, actor) => describe(t, actor),
   [Cmd.go]: go,
   [Cmd.say]: (t, actor, text) => t.broadcast(t.where(actor), -1, Fx.say, actor, text),
@@ -275,11 +276,12 @@ const REDUCERS: Record<number, Reducer> = {
 
 function apply(t: Turn, kind: number, actor: number, a: number, b: number, c: number, d: number): void {
   if (kind === Cmd.tick) return tick(t);
+  if (kind === Cmd.affiliate) return; // affiliations live in the host; no character acts
   assert(actor >= t.map.npcHp.length && actor < t.room.characters.length, 'players act');
   if (kind === Cmd.join) return join(t, actor, a, b, c, d);
   if (kind === Cmd.release) return release(t, actor, a, b, c, d);
   if (!t.isPresent(actor)) {
-    if (kind !== Cmd.leave) t.tell(actor, Fx.notPresent);
+    if (kind !== Cmd.leave && kind !== Cmd.kick) t.tell(actor, Fx.notPresent);
     return;
   }
   const reducer = REDUCERS[kind];

@@ -29,6 +29,8 @@ export const Cmd = {
   tick: 15, // actor = -1: the world's own turn (NPCs wander)
   rename: 16, // a nick change (XEP-0045 §7.6): the host renames; the rules change nothing
   release: 17, // the room lets an absent guest's character go: its things drop where it stood, its name is free
+  kick: 18, // XEP-0045 §8.2, §9.1: a moderator removes the actor (the kicked character), which leaves as in `leave`
+  affiliate: 19, // XEP-0045 §9, §10: an affiliation changes (actor = -1); the host keeps it, the rules change nothing
 } as const;
 export type CommandKind = keyof typeof Cmd;
 

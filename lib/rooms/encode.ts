@@ -9,6 +9,7 @@ import type { Engine } from '../engines/index.ts';
 import type { Command, Submission } from '../negotiation/index.ts';
 import type { BatchText } from '../effects/index.ts';
 import type { NewCharacters, Renamed } from '../planning/index.ts';
+import { changeOf, type AffiliationChange } from './affiliations.ts';
 
 export interface Encoded {
   readonly commands: Int32Array;
@@ -19,6 +20,8 @@ export interface Encoded {
   readonly renamed: Renamed;
   /** Characters the batch's release commands name (whether each was let go is the engine's call). */
   readonly releasing: ReadonlySet<number>;
+  /** The batch's affiliation changes (XEP-0045 §9, §10), in order: the host writes them in the batch's transaction. */
+  readonly affiliated: readonly AffiliationChange[];
   /** The command log row: enough to encode the batch again (replay). */
   readonly log: Command[];
   readonly accepted: Submission[];
@@ -117,12 +120,15 @@ export interface EncodeContext {
   readonly world: RoomWorld;
   readonly projection: Projection;
   readonly names: Names;
+  /** Whether a bare JID may build in the game (owners and admins, lib/rooms/affiliations.ts); absent: nobody. */
+  readonly isBuilder?: (jid: string) => boolean;
 }
 
 export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): Encoded {
   const created = new Map<number, { nick: string; jid: string }>();
   const renamed = new Map<number, string>();
   const releasing = new Set<number>();
+  const affiliated: AffiliationChange[] = [];
   const pending = new Map<string, number>();
   const commands = new Int32Array(batch.length * COMMAND_I32S);
   const matches: number[] = [];
@@ -138,7 +144,8 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
   };
   for (const submission of batch) {
     const c = submission.command;
-    let actor = c.kind === 'tick' ? -1 : (ctx.names.idOf(c.nick) ?? pending.get(c.nick));
+    // The world's turn and an affiliation change are nobody's: no character acts.
+    let actor = c.kind === 'tick' || c.kind === 'affiliate' ? -1 : (ctx.names.idOf(c.nick) ?? pending.get(c.nick));
     // A nick made earlier in this batch by another JID (who left again) is theirs, not the joiner's.
     const raced = c.kind === 'join' && actor !== undefined && created.has(actor) && created.get(actor)!.jid !== c.jid;
     if (raced || (actor === undefined && (c.kind !== 'join' || c.jid === undefined))) {
@@ -158,6 +165,7 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
       renamed.set(actor, nick);
       pending.set(nick, actor); // a leave later in the batch already uses the new nick
     } else if (c.kind === 'release') releasing.add(actor);
+    else if (c.kind === 'affiliate') affiliated.push(changeOf(c));
     else if (c.kind === 'go') fields = [c.direction ?? 0];
     else if (c.kind === 'say' || c.kind === 'emote') fields = [text()];
     else if (c.kind === 'whisper') fields = [...list(ctx.names.persons(c.whom ?? '', actor, created)), text()];
@@ -169,7 +177,7 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
     log.push(c);
     accepted.push(submission);
   }
-  return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, renamed, releasing, log, accepted, unacted };
+  return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, renamed, releasing, affiliated, log, accepted, unacted };
 }
 
 /** After a batch: the characters its release commands let go (a release of one who came back changes nothing). */

@@ -2,3 +2,4 @@ export { Room, type RoomOptions, type StageTimes } from './room.ts';
 export { replayRoom, firstDifference, type ReplayResult } from './replay.ts';
 export { encodeBatch, Names, type Encoded } from './encode.ts';
 export { embeddedLocks, postgresLocks, type RoomLocks } from './ownership.ts';
+export { Affiliations, AFFILIATIONS, type Affiliation, type AffiliationChange, type Listed, type Refusal, type Role } from './affiliations.ts';

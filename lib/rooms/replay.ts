@@ -13,6 +13,7 @@ import { plan } from '../planning/index.ts';
 import type { Command } from '../negotiation/index.ts';
 import { exportWorld, installWorld } from '../world/index.ts';
 import { encodeBatch, makeResident, Names, releasedBy } from './encode.ts';
+import { Affiliations, replayAffiliations, type AffiliationChange, type Listed } from './affiliations.ts';
 
 export interface ReplayResult {
   readonly room: string;
@@ -29,6 +30,7 @@ export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map
   const definition = await exportWorld(db, roomId);
   const stored = await loadRoom(db, roomId);
   if (!definition || !stored) return null;
+  const storedAffiliations = await Affiliations.load(db, roomId);
   const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'flux-replay-'));
   const scratch = await openDb({ databaseUrl: '', dataDir: scratchDir, log });
   try {
@@ -43,6 +45,7 @@ export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map
     const rows = await db.query<{ version: number; commands: Command[] }>(
       'SELECT version, commands FROM command_log WHERE room_id = $1 ORDER BY version', [roomId]);
     let commands = 0;
+    const affiliated: AffiliationChange[] = [];
     for (const row of rows.rows) {
       if (row.version !== projection.version + 1) {
         return result(roomId, rows.rows.length, commands, projection, `the log jumps from version ${projection.version} to ${row.version}`);
@@ -54,8 +57,11 @@ export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map
       projection = plan(roomId, projection, output.changes, encoded.created, encoded.renamed).next;
       names.admit(encoded.created, encoded.renamed, before.characters, releasedBy(encoded, projection));
       commands += encoded.accepted.length;
+      affiliated.push(...encoded.affiliated);
     }
-    return result(roomId, rows.rows.length, commands, projection, firstDifference(projection, stored.projection));
+    const affiliations = replayAffiliations(await Affiliations.load(scratch, roomId), affiliated);
+    const divergence = firstDifference(projection, stored.projection) ?? affiliationDifference(affiliations.all(), storedAffiliations.all());
+    return result(roomId, rows.rows.length, commands, projection, divergence);
   } finally {
     await scratch.close();
     rmSync(scratchDir, { recursive: true, force: true });
@@ -64,6 +70,15 @@ export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map
 
 function result(room: string, batches: number, commands: number, replayed: Projection, divergence: string | null): ReplayResult {
   return { room, batches, commands, version: replayed.version, divergence, replayed };
+}
+
+/** The first affiliation (XEP-0045 §5.2) the log does not rebuild as stored, or null. */
+function affiliationDifference(replayed: readonly Listed[], stored: readonly Listed[]): string | null {
+  const text = (l: Listed | undefined) => (l === undefined ? 'nothing' : `${l.jid} ${l.affiliation}${l.reason === undefined ? '' : ` (${l.reason})`}`);
+  for (let i = 0; i < Math.max(replayed.length, stored.length); i++) {
+    if (text(replayed[i]) !== text(stored[i])) return `affiliation ${i}: replayed ${text(replayed[i])}, stored ${text(stored[i])}`;
+  }
+  return null;
 }
 
 /** The first place two projections differ, as a readable path, or null. */

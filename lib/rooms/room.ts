@@ -14,6 +14,7 @@ import type { Submission } from '../negotiation/index.ts';
 import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, COMMIT_OUTCOME_WAIT_MS_MAX, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
 import { encodeBatch, makeResident, Names, releasedBy } from './encode.ts';
 import { CharacterIndex } from './characters.ts';
+import { Affiliations, statementsFor as affiliationStatements, type AffiliationChange } from './affiliations.ts';
 import { noTelemetry, type StageDurations, type Telemetry } from '../metrics/index.ts';
 
 export type StageTimes = StageDurations;
@@ -36,7 +37,13 @@ export interface RoomOptions {
   /** Called after every batch, committed or not (benches). */
   readonly onBatch?: (room: Room, size: number, times: StageTimes) => void;
   readonly telemetry?: Telemetry;
+  /** The room's affiliations (XEP-0045 §5.2), loaded with it; absent: nobody has one. Batches keep them. */
+  readonly affiliations?: Affiliations;
+  /** Whether a bare JID may build in the game; absent: nobody (wired from `affiliations.isBuilder`). */
+  readonly isBuilder?: (jid: string) => boolean;
 }
+
+const NOBODY = (): boolean => false;
 
 export class Room {
   readonly id: string;
@@ -48,8 +55,11 @@ export class Room {
   private readonly npcTimer: NodeJS.Timeout | undefined;
   private abandoned = false;
   private readonly telemetry: Telemetry;
+  /** Who owns, administers, is a member of or is banned from this world: committed changes only. */
+  readonly affiliations: Affiliations;
 
   constructor(private readonly options: RoomOptions) {
+    this.affiliations = options.affiliations ?? new Affiliations();
     this.world = options.loaded.world;
     this.id = this.world.id;
     this.telemetry = options.telemetry ?? noTelemetry;
@@ -112,6 +122,11 @@ export class Room {
     return !this.abandoned && this.batcher.submit(submission, always);
   }
 
+  /** Submissions that go in one batch, or not at all (an admin request and its kicks). */
+  submitAll(submissions: readonly Submission[]): boolean {
+    return !this.abandoned && this.batcher.submitAll(submissions);
+  }
+
   /** Another instance owns the room now: take nothing more, and stop the tick; what is queued is never written. */
   abandon(): void {
     this.abandoned = true;
@@ -131,22 +146,24 @@ export class Room {
    * COMMIT it happened, and nobody is told otherwise.
    */
   private async runBatchSafely(batch: Submission[]): Promise<void> {
-    const progress = { committed: false };
+    const progress: { committed: boolean; affiliated: readonly AffiliationChange[] } = { committed: false, affiliated: [] };
     try {
       await this.runBatch(batch, progress);
     } catch (err) {
       this.options.log.error({ room: this.id, err, committed: progress.committed }, 'batch failed');
       if (progress.committed) return this.options.refuse(this, batch, COMMITTED_UNSHOWN);
+      this.affiliations.settle(progress.affiliated, false);
       this.rollback();
       this.options.refuse(this, batch, 'Something went wrong on our side, so nothing happened. Please try again.');
     }
   }
 
-  private async runBatch(batch: Submission[], progress: { committed: boolean }): Promise<void> {
+  private async runBatch(batch: Submission[], progress: { committed: boolean; affiliated: readonly AffiliationChange[] }): Promise<void> {
     if (this.abandoned) return this.options.refuse(this, batch, 'This world moved to another server before that was saved, so nothing happened. Please try again.');
     const t0 = performance.now();
     const before = this.projectionNow;
-    const encoded = encodeBatch({ world: this.world, projection: before, names: this.names }, batch);
+    const encoded = encodeBatch({ world: this.world, projection: before, names: this.names, isBuilder: this.options.isBuilder ?? NOBODY }, batch);
+    progress.affiliated = encoded.affiliated;
     if (encoded.unacted.length > 0) this.options.unanswerable?.(this, encoded.unacted);
     makeResident(this.options.engine, this.world, before, encoded.created);
     const t1 = performance.now();
@@ -154,11 +171,12 @@ export class Room {
     const t2 = performance.now();
     const planned = plan(this.id, this.projectionNow, output.changes, encoded.created, encoded.renamed);
     const t3 = performance.now();
-    const committed = await this.actuate(planned.statements, encoded.log);
+    const committed = await this.actuate([...planned.statements, ...affiliationStatements(this.id, encoded.affiliated)], encoded.log);
     const t4 = performance.now();
     if (committed === 'committed') {
       progress.committed = true;
       this.projectionNow = planned.next;
+      this.affiliations.settle(encoded.affiliated, true);
       const released = releasedBy(encoded, planned.next);
       this.names.admit(encoded.created, encoded.renamed, before.characters, released);
       this.characters.admit([...encoded.created.keys()].map((id) => planned.next.characters[id]!),
@@ -166,6 +184,7 @@ export class Room {
       const rendered = render(output, { world: this.world, before, after: planned.next, texts: encoded.texts });
       this.options.deliver(this, rendered, encoded.accepted);
     } else {
+      this.affiliations.settle(encoded.affiliated, false);
       if (committed !== 'failed') await this.reload();
       this.rollback();
       for (const _ of encoded.accepted) this.telemetry.commandRefused(this.id, 'not-committed');
@@ -225,6 +244,7 @@ export class Room {
       this.projectionNow = fresh.projection;
       this.names = new Names(this.world, fresh.projection.characters);
       this.characters = new CharacterIndex(fresh.projection.characters, this.world.npcs.length);
+      this.affiliations.replaceWith(await Affiliations.load(this.options.db, this.id));
     } catch (err) {
       this.options.log.error({ room: this.id, err: (err as Error).message }, 'reload after fence failed');
     }

@@ -7,8 +7,9 @@ import { WorldError } from '../errors.ts';
 import {
   LOCATIONS_PER_ROOM_MAX, ITEMS_PER_ROOM_MAX, NPCS_PER_ROOM_MAX, NICK_CHARS_MAX, WORLD_TITLE_CHARS_MAX, WORLD_SUBJECT_CHARS_MAX,
   LOCATION_TITLE_CHARS_MAX, LOCATION_DESCRIPTION_CHARS_MAX, ITEM_NAME_CHARS_MAX, ITEM_DESCRIPTION_CHARS_MAX, NPC_DESCRIPTION_CHARS_MAX,
-  NPC_THANKS_CHARS_MAX, WORLD_KEY_CHARS_MAX, KEYWORDS_PER_THING_MAX, KEYWORD_CHARS_MAX,
+  NPC_THANKS_CHARS_MAX, WORLD_KEY_CHARS_MAX, KEYWORDS_PER_THING_MAX, KEYWORD_CHARS_MAX, OWNERS_PER_ROOM_MAX,
 } from '../constants.ts';
+import { bareJid } from '../rooms/affiliations.ts';
 import { CARRY_WEIGHT_MAX, DIRECTIONS, type Direction } from '../engines/protocol.ts';
 
 export interface LocationDefinition {
@@ -45,7 +46,7 @@ export interface NpcDefinition {
   readonly thanks?: string;
 }
 
-/** XEP-0045 §4.2: who sees a player's real JID: nobody ('semi': Flux has no moderators) or every occupant ('non'). */
+/** XEP-0045 §4.2: who sees a player's real JID: the moderators only ('semi') or every occupant ('non'). */
 export type Anonymity = 'semi' | 'non';
 export const ANONYMITIES: readonly Anonymity[] = ['semi', 'non'];
 
@@ -54,6 +55,8 @@ export interface WorldDefinition {
   readonly title: string;
   readonly subject: string;
   readonly anonymity: Anonymity;
+  /** XEP-0045 §5.2: the world's owners, as bare JIDs (lower case); they grant the other affiliations. */
+  readonly owners: readonly string[];
   readonly start: string;
   /** The PRNG's starting state; by default derived from the id. */
   readonly seed: number;
@@ -65,7 +68,7 @@ export interface WorldDefinition {
 const ROOM_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const KEY = /^[a-z0-9][a-z0-9_-]*$/i;
 const KEYWORD = /^[\p{Ll}\p{N}][\p{Ll}\p{N}'-]*$/u;
-const WORLD_KEYS = ['id', 'title', 'subject', 'anonymity', 'start', 'seed', 'locations', 'items', 'npcs'];
+const WORLD_KEYS = ['id', 'title', 'subject', 'anonymity', 'owners', 'start', 'seed', 'locations', 'items', 'npcs'];
 const LOCATION_KEYS = ['title', 'description', 'exits', 'locked'];
 const ITEM_KEYS = ['name', 'keywords', 'description', 'weight', 'damage', 'at'];
 const NPC_KEYS = ['name', 'keywords', 'description', 'at', 'hp', 'damage', 'wander', 'wants', 'thanks'];
@@ -124,6 +127,23 @@ class Reader {
     if (value === undefined) return fallback;
     if (!isScalar(value) || typeof value.value !== 'boolean') return this.fail(value, `${owner}: ${key} must be true or false`);
     return value.value;
+  }
+
+  /** A list of at most `max` distinct bare JIDs (RFC 7622), lower-cased. */
+  jids(map: YAMLMap, key: string, owner: string, max: number): string[] {
+    const value = this.node(map, key);
+    if (value === undefined) return [];
+    if (!isSeq(value)) return this.fail(value, `${owner}: ${key} must be a list of bare JIDs (name@server)`);
+    if (value.items.length > max) this.fail(value.items[max] as Node, `${owner}: ${value.items.length} ${key}; at most ${max}`);
+    const seen = new Set<string>();
+    return value.items.map((j) => {
+      const text = isScalar(j) && typeof j.value === 'string' ? j.value.trim() : '';
+      const jid = bareJid(text);
+      if (jid === null) return this.fail(j as Node, `${owner}: ${key}: ${JSON.stringify(isScalar(j) ? j.value : String(j))} is not a bare JID (name@server, no /resource)`);
+      if (seen.has(jid)) this.fail(j as Node, `${owner}: ${key}: ${jid} twice`);
+      seen.add(jid);
+      return jid;
+    });
   }
 
   keywords(map: YAMLMap, owner: string): string[] {
@@ -248,7 +268,8 @@ export function parseWorld(source: string, file: string): WorldDefinition {
   const start = r.text(root, 'start', 'world', WORLD_KEY_CHARS_MAX);
   if (!locationKeys.has(start)) r.fail(r.node(root, 'start'), `start ${JSON.stringify(start)} is not a location`);
   return {
-    id, title: r.text(root, 'title', 'world', WORLD_TITLE_CHARS_MAX), subject: r.text(root, 'subject', 'world', WORLD_SUBJECT_CHARS_MAX), anonymity: anonymity as Anonymity, start,
+    id, title: r.text(root, 'title', 'world', WORLD_TITLE_CHARS_MAX), subject: r.text(root, 'subject', 'world', WORLD_SUBJECT_CHARS_MAX), anonymity: anonymity as Anonymity,
+    owners: r.jids(root, 'owners', 'world', OWNERS_PER_ROOM_MAX), start,
     seed: r.integer(root, 'seed', 'world', -2147483648, 2147483647, seedOf(id)),
     locations: locations.map(({ node: _node, ...l }) => l), items, npcs,
   };

@@ -11,6 +11,7 @@ export function worldToYaml(world: WorldDefinition): string {
     title: world.title,
     subject: world.subject,
     anonymity: world.anonymity,
+    ...(world.owners.length > 0 ? { owners: world.owners } : {}),
     start: world.start,
     seed: world.seed,
     locations: byKey(world.locations, (l) => ({

@@ -18,10 +18,15 @@ export async function installWorld(db: Db, world: WorldDefinition): Promise<bool
     }));
   return db.transaction(async (tx) => {
     const room = await tx.query(
-      `INSERT INTO rooms (id, title, subject, anonymity, start_location, seed, initial_seed) VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING`,
-      [world.id, world.title, world.subject, world.anonymity, location.get(world.start)!, world.seed],
+      `INSERT INTO rooms (id, title, subject, anonymity, start_location, seed, initial_seed, owners) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT (id) DO NOTHING`,
+      [world.id, world.title, world.subject, world.anonymity, location.get(world.start)!, world.seed, world.owners],
     );
     if (room.rowCount === 0) return false;
+    // XEP-0045 §5.2: the file's owners start the live list; batches change it from here on.
+    await tx.query(
+      `INSERT INTO affiliations (room_id, jid, affiliation) SELECT $1, jid, 'owner' FROM unnest($2::text[]) AS t(jid)`,
+      [world.id, world.owners],
+    );
     const ls = world.locations;
     await tx.query(
       `INSERT INTO locations (room_id, idx, key, title, description)
@@ -63,8 +68,8 @@ export async function installWorld(db: Db, world: WorldDefinition): Promise<bool
 
 /** The definition of an installed world, as it was imported (not its live state). Null when there is no such room. */
 export async function exportWorld(db: Queryable, roomId: string): Promise<WorldDefinition | null> {
-  const room = (await db.query<{ title: string; subject: string; anonymity: Anonymity; start_location: number; initial_seed: number }>(
-    'SELECT title, subject, anonymity, start_location, initial_seed FROM rooms WHERE id = $1', [roomId])).rows[0];
+  const room = (await db.query<{ title: string; subject: string; anonymity: Anonymity; start_location: number; initial_seed: number; owners: string[] }>(
+    'SELECT title, subject, anonymity, start_location, initial_seed, owners FROM rooms WHERE id = $1', [roomId])).rows[0];
   if (!room) return null;
   const locations = (await db.query<{ key: string; title: string; description: string }>(
     'SELECT key, title, description FROM locations WHERE room_id = $1 ORDER BY idx', [roomId])).rows;
@@ -79,7 +84,7 @@ export async function exportWorld(db: Queryable, roomId: string): Promise<WorldD
     .filter((e) => e.from_idx === from && (!locked || e.key_item !== null))
     .map((e) => [DIRECTIONS[e.direction]!, locked ? items[e.key_item!]!.key : locations[e.to_idx]!.key]));
   return {
-    id: roomId, title: room.title, subject: room.subject, anonymity: room.anonymity, start: locations[room.start_location]!.key, seed: room.initial_seed,
+    id: roomId, title: room.title, subject: room.subject, anonymity: room.anonymity, owners: room.owners, start: locations[room.start_location]!.key, seed: room.initial_seed,
     locations: locations.map((l, i) => ({ ...l, exits: exitsOf(i, false), locked: exitsOf(i, true) })),
     items: items.map((it) => ({ key: it.key, name: it.name, keywords: it.keywords, description: it.description, weight: it.weight, damage: it.damage, at: locations[it.home]!.key })),
     npcs: npcs.map((n) => ({

@@ -7,6 +7,7 @@
 import { jid as parseJid } from '@xmpp/jid';
 import type { Logger } from 'pino';
 import type { Room } from '../rooms/index.ts';
+import type { Command, Origin } from '../negotiation/index.ts';
 import type { Rendered } from '../effects/index.ts';
 import { KeyedBuckets, nickKey, nickname, parseBody, RateMeter, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
 import {
@@ -20,6 +21,7 @@ import { Guests, NO_GUESTS, type GuestPolicy } from './guests.ts';
 import type { RefusalReason, Telemetry } from '../metrics/index.ts';
 import {
   errorReply, groupchat, historyMessage, joinError, occupantPresence, reflectionOf, sanitize, subjectMessage, NS_MUC, NS_MUC_USER, STATUS_NICK_CHANGED, invitation, STATUS_NON_ANONYMOUS, STATUS_SELF, availabilityOf, xml, type Element,
+  STATUS_BANNED, STATUS_KICKED,
 } from './stanzas.ts';
 import { groupchatWire, placeWire, presenceWire, privateWire, WireTexts, wireText, type PresenceWire } from './wire.ts';
 
@@ -142,6 +144,8 @@ export class MucRoom {
     // RFC 8266 §2.3: the nick as enforced is the one shown; a client must ask for it as such.
     if (checked.nick !== asked) return refuse('jid-malformed', 'modify', `Join as "${checked.nick}": nicks are compared after width, space and case folding (RFC 8266).`);
     const { nick, key } = checked;
+    // §7.2.8: an outcast may not enter (a ban being saved counts already).
+    if (this.room.affiliations.intended(bare) === 'outcast') return refuse('forbidden', 'auth', 'You are banned from this world.');
     // A join costs what XEP-0045 makes it cost in any MUC; while the server is behind it waits its turn, as in the server's own.
     if (this.overBudget) return refuse('resource-constraint', 'wait', 'The world is very busy right now; join again in a moment.');
     if (!this.bucket(bare).take()) return refuse('resource-constraint', 'wait', `Slow down: joins count as commands, at most ${this.deps.limits.commandsPerS} a second.`);
@@ -227,8 +231,8 @@ export class MucRoom {
     occupant.availability = availabilityOf(stanza, STATUS_CHARS_MAX);
     occupant.wire = undefined;
     if (!occupant.joined) return; // it shows on the presence the committed join sends
-    const self = this.presenceOf(occupant, [STATUS_SELF]);
-    this.fanOut((other) => (other === occupant ? self : this.presenceOf(occupant)));
+    const self = this.presenceOf(occupant, [STATUS_SELF], occupant);
+    this.fanOut((other) => (other === occupant ? self : this.presenceOf(occupant, [], other)));
   }
 
   /**
@@ -272,7 +276,7 @@ export class MucRoom {
    * an earlier one, so by the time the command is encoded the character has (or is
    * getting, within the batch) the new name.
    */
-  private actingNick(occupant: Occupant): string {
+  actingNick(occupant: Occupant): string {
     return this.pendingNickOf(occupant) ?? occupant.nick;
   }
 
@@ -284,28 +288,45 @@ export class MucRoom {
     const occupant = pending?.occupant;
     if (!occupant || occupant.nick !== oldNick || !this.occupants.byNickname(oldNick)) return; // left meanwhile
     this.occupants.rename(occupant, nick, key);
-    const gone = (codes: string[]) => splitAtTo(sanitize(occupantPresence(this.occupantJid(oldNick), '', { codes, unavailable: true, item: { nick } })).toString());
-    const toOthers = [gone([STATUS_NICK_CHANGED]), this.presenceOf(occupant)];
-    const toSelf = [gone([STATUS_NICK_CHANGED, STATUS_SELF]), this.presenceOf(occupant, [STATUS_SELF])];
-    this.fanOut((other) => (other === occupant ? toSelf : toOthers));
+    const affiliation = this.room.affiliations.of(occupant.bareJid);
+    const gone = (codes: string[]) => splitAtTo(sanitize(occupantPresence(this.occupantJid(oldNick), '', { codes, unavailable: true, item: { affiliation, nick } })).toString());
+    const goneToOthers = gone([STATUS_NICK_CHANGED]);
+    const toSelf = [gone([STATUS_NICK_CHANGED, STATUS_SELF]), this.presenceOf(occupant, [STATUS_SELF], occupant)];
+    this.fanOut((other) => (other === occupant ? toSelf : [goneToOthers, this.presenceOf(occupant, [], other)]));
   }
 
-  /** An occupant's available presence as others see it (or with `codes`, as it sees itself), in wire form; cached per occupant. */
-  private presenceOf(occupant: Occupant, codes: readonly string[] = []): PresenceWire {
-    const build = () => presenceWire(this.occupantJid(occupant.nick), occupant.availability, this.realJid(occupant), codes);
+  /**
+   * An occupant's available presence as `viewer` sees it (with `codes`: as it sees
+   * itself), in wire form; cached per occupant in its two forms, with and without
+   * the real JID.
+   */
+  private presenceOf(occupant: Occupant, codes: readonly string[], viewer: Occupant): PresenceWire {
+    const withJid = this.seesJids(viewer);
+    const build = () => presenceWire(this.occupantJid(occupant.nick), occupant.availability, this.itemOf(occupant, withJid), codes);
     if (codes.length > 0) return build();
     occupant.wire ??= {};
-    return (occupant.wire.presence ??= build());
+    return withJid ? (occupant.wire.presenceWithJid ??= build()) : (occupant.wire.presence ??= build());
+  }
+
+  /** §5: the occupant's affiliation and the role it gives (owners and admins moderate), and its real JID if shown. */
+  private itemOf(occupant: Occupant, withJid: boolean): Record<string, string> {
+    const affiliations = this.room.affiliations;
+    return { affiliation: affiliations.of(occupant.bareJid), role: affiliations.roleOf(occupant.bareJid), ...(withJid ? this.realJid(occupant) : {}) };
+  }
+
+  /** §4.2, §7.2.3: everyone sees real JIDs in a non-anonymous world; in a semi-anonymous one only moderators do. */
+  private seesJids(viewer: Occupant): boolean {
+    return this.nonAnonymous || this.room.affiliations.isModerator(viewer.bareJid);
   }
 
   private get nonAnonymous(): boolean {
     return this.room.world.anonymity === 'non';
   }
 
-  /** §7.2.4: in a non-anonymous room occupant presences carry the real JID (the occupant's first session). */
+  /** §7.2.4: the real JID an occupant presence carries where it is shown (the occupant's first session). */
   private realJid(occupant: Occupant): Record<string, string> {
     const first = occupant.sessions.values().next().value;
-    return this.nonAnonymous && first !== undefined ? { jid: first } : {};
+    return first !== undefined ? { jid: first } : {};
   }
 
   /** The occupant's sessions as they go in a `to` attribute. */
@@ -340,11 +361,11 @@ export class MucRoom {
     const parts: string[] = [];
     for (const other of this.occupants.all()) {
       if (other === self || !other.joined) continue;
-      const w = this.presenceOf(other);
+      const w = this.presenceOf(other, [], self);
       parts.push(w.head, to, w.tail);
     }
     // §7.2.3: 100 tells the joiner that everyone sees their JID; 201 is never sent, as no join creates a room here.
-    const mine = this.presenceOf(self, this.nonAnonymous ? [STATUS_SELF, STATUS_NON_ANONYMOUS] : [STATUS_SELF]);
+    const mine = this.presenceOf(self, this.nonAnonymous ? [STATUS_SELF, STATUS_NON_ANONYMOUS] : [STATUS_SELF], self);
     parts.push(mine.head, to, mine.tail);
     this.emit(parts.join(''));
     const where = this.room.character(self.nick)?.location ?? this.room.world.startLocation;
@@ -361,7 +382,7 @@ export class MucRoom {
     this.creating.delete(occupant?.key ?? '');
     if (!occupant || occupant.joined) return; // left before its join committed
     occupant.joined = true;
-    this.fanOut(() => this.presenceOf(occupant), occupant);
+    this.fanOut((other) => this.presenceOf(occupant, [], other), occupant);
     for (const session of occupant.sessions) {
       this.sendRoster(session, occupant, this.awaiting.get(session) ?? {});
       this.awaiting.delete(session);
@@ -386,7 +407,8 @@ export class MucRoom {
     if (!removed) return;
     const { occupant, last } = removed;
     this.awaiting.delete(from);
-    this.send(occupantPresence(this.occupantJid(occupant.nick), from, { codes: [STATUS_SELF, ...codes], unavailable: true }));
+    const item = { affiliation: this.room.affiliations.of(occupant.bareJid) };
+    this.send(occupantPresence(this.occupantJid(occupant.nick), from, { codes: [STATUS_SELF, ...codes], unavailable: true, item }));
     if (!last) return;
     this.bucket(occupant.bareJid).charge(1);
     if (this.held.delete(occupant.key)) {
@@ -394,7 +416,7 @@ export class MucRoom {
       return;
     }
     if (occupant.joined) {
-      const gone = splitAtTo(sanitize(occupantPresence(this.occupantJid(occupant.nick), '', { codes, unavailable: true })).toString());
+      const gone = splitAtTo(sanitize(occupantPresence(this.occupantJid(occupant.nick), '', { codes, unavailable: true, item })).toString());
       this.fanOut(() => gone, occupant);
     }
     // A nick change still on its way: the character leaves under the name it is about to have.
@@ -538,7 +560,10 @@ export class MucRoom {
     for (const s of batch) {
       if (s.command.kind === 'rename') this.renamed(s.command.nick, s.command.whom ?? s.command.nick);
       if (s.command.kind === 'join') this.announce(s.command.nick);
+      if (s.command.kind === 'affiliate') this.affiliated(s.command.jid ?? '');
+      if (s.command.kind === 'kick') this.kicked(s.command, s.origin);
     }
+    for (const s of batch) s.origin?.settle?.(true);
     this.history.record(speech, this.deps.clock.nowMs());
     const nicks = this.room.projection.characters;
     const texts = new WireTexts();
@@ -567,6 +592,8 @@ export class MucRoom {
     const told = new Set<string>();
     for (const s of batch) {
       const from = s.origin?.from;
+      s.origin?.settle?.(false, reason);
+      if (s.command.kind === 'kick' || s.command.kind === 'affiliate') continue; // the iq's error says so
       if (s.command.kind === 'rename' && from) this.renameRefused(from, s.command.whom ?? s.command.nick);
       if (s.command.kind === 'join') {
         this.joinFailed(s.command.nick, s.command.jid, reason);
@@ -583,8 +610,60 @@ export class MucRoom {
   unanswerable(batch: readonly Submission[]): void {
     for (const s of batch) {
       const from = s.origin?.from;
-      if (from && s.command.kind !== 'leave') this.send(groupchat(this.jid, from, 'You are not in this world: join the room first.'));
+      // A kick of a character that is gone already: the request is done as far as it goes.
+      if (s.command.kind === 'kick') s.origin?.settle?.(true);
+      else if (from && s.command.kind !== 'leave') this.send(groupchat(this.jid, from, 'You are not in this world: join the room first.'));
     }
+  }
+
+  /**
+   * After COMMIT of an affiliation change (§9, §10): the JID's occupants are shown
+   * to everyone with their new affiliation and role. One who became a moderator in
+   * a semi-anonymous world gets everyone's presence again, now with real JIDs.
+   */
+  private affiliated(bareJid: string): void {
+    for (const occupant of this.occupants.ofJid(bareJid)) {
+      if (!occupant.joined) continue;
+      occupant.wire = undefined;
+      const self = this.presenceOf(occupant, [STATUS_SELF], occupant);
+      this.fanOut((other) => (other === occupant ? self : this.presenceOf(occupant, [], other)));
+      if (this.nonAnonymous || !this.room.affiliations.isModerator(bareJid)) continue;
+      const parts: string[] = [];
+      for (const other of this.occupants.all()) {
+        if (other === occupant || !other.joined) continue;
+        const w = this.presenceOf(other, [], occupant);
+        for (const to of this.sessionsOf(occupant)) parts.push(w.head, to, w.tail);
+      }
+      this.emit(parts.join(''));
+    }
+  }
+
+  /**
+   * After COMMIT of a kick (§8.2: 307) or of a ban's (§9.1: 301): every session of
+   * the occupant gets its unavailable presence with the actor and the reason, then
+   * everyone else does; the character has left in the same batch.
+   */
+  private kicked(command: Command, origin: Origin | undefined): void {
+    const occupant = this.occupants.byNickname(command.nick) ?? [...this.renaming.values()].find((r) => r.nick === command.nick)?.occupant;
+    if (!occupant || !this.occupants.byNickname(occupant.nick)) return; // left meanwhile
+    const code = command.affiliation === 'outcast' ? STATUS_BANNED : STATUS_KICKED;
+    const parts = {
+      unavailable: true, item: { affiliation: this.room.affiliations.of(occupant.bareJid), role: 'none' },
+      ...(origin?.actor === undefined ? {} : { actor: origin.actor }), ...(command.text === undefined ? {} : { reason: command.text }),
+    };
+    for (const [key, r] of this.renaming) if (r.occupant === occupant) this.renaming.delete(key);
+    this.held.delete(occupant.key);
+    this.creating.delete(occupant.key);
+    for (const session of [...occupant.sessions]) {
+      this.occupants.remove(session);
+      this.awaiting.delete(session);
+      this.send(occupantPresence(this.occupantJid(occupant.nick), session, { ...parts, codes: [code, STATUS_SELF] }));
+    }
+    if (occupant.joined) {
+      const gone = splitAtTo(sanitize(occupantPresence(this.occupantJid(occupant.nick), '', { ...parts, codes: [code] })).toString());
+      this.fanOut(() => gone, occupant);
+    }
+    this.guests.left(occupant.nick, occupant.bareJid);
   }
 
   /** §7.6.2: the nick change did not commit; the client keeps its old nick. */

@@ -17,7 +17,7 @@ export interface Occupant {
   /** The join committed and everyone was told (XEP-0045 §7.2.3). */
   joined: boolean;
   /** Wire forms for fan-out, dropped whenever nick, sessions or availability change. */
-  wire?: { presence?: PresenceWire; sessions?: string[] };
+  wire?: { presence?: PresenceWire; presenceWithJid?: PresenceWire; sessions?: string[] };
 }
 
 export class Occupants {

@@ -1,7 +1,8 @@
 // Service discovery and the small iq services (XEP-0030, XEP-0199, XEP-0092, XEP-0410).
 import type { Component, IqContext } from '@xmpp/component';
 import type { MucRoom } from './muc.ts';
-import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_VERSION, xml, type Element } from './stanzas.ts';
+import { iqError, NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_PING, NS_VERSION, xml, type Element } from './stanzas.ts';
+import { adminChange, adminList } from './admin.ts';
 
 export const SOFTWARE_NAME = 'Flux';
 export const SOFTWARE_VERSION = '0.1.0';
@@ -20,6 +21,36 @@ export function registerServiceInfo(xmpp: Component, dir: Directory): void {
   xmpp.iqCallee.get(NS_DISCO_ITEMS, 'query', (ctx) => discoItems(ctx, dir));
   xmpp.iqCallee.get(NS_PING, 'ping', (ctx) => ping(ctx, dir));
   xmpp.iqCallee.get(NS_VERSION, 'query', (ctx) => (ctx.to.local === '' ? version() : stanzaError('service-unavailable')));
+  // XEP-0045 §8-§10: the admin protocol; muc#owner too for the owner and admin lists, as older clients ask there.
+  for (const ns of [NS_MUC_ADMIN, NS_MUC_OWNER]) {
+    xmpp.iqCallee.get(ns, 'query', (ctx) => admin(ctx, dir, ns, 'get'));
+    xmpp.iqCallee.set(ns, 'query', (ctx) => admin(ctx, dir, ns, 'set'));
+  }
+}
+
+/** An admin request to a room: answered by the room (lib/xmpp/admin.ts), a change only after its batch committed. */
+function admin(ctx: IqContext, dir: Directory, ns: string, type: 'get' | 'set'): Element | Promise<Element> {
+  const { local, resource } = ctx.to;
+  const room = local === '' ? undefined : dir.room(local);
+  if (!room || resource !== '') return stanzaError(local === '' ? 'service-unavailable' : 'item-not-found');
+  const from = String(ctx.stanza.attrs.from);
+  const query = ctx.element;
+  const items = query.getChildren('item');
+  // §10.1, §10.9: room configuration and destruction: a world is configured by its file.
+  if (ns === NS_MUC_OWNER && items.length === 0) {
+    if (room.room.affiliations.of(bare(from)) !== 'owner') return iqError('forbidden', 'auth', 'Only the owners of this world may configure it.');
+    return iqError('feature-not-implemented', 'cancel', 'A world is configured by its world file (flux world import); it cannot be configured or destroyed from a client.');
+  }
+  // The owner namespace carries only the owner and admin lists (XEP-0045 before 1.25).
+  if (ns === NS_MUC_OWNER && items.some((i) => i.attrs.affiliation !== 'owner' && i.attrs.affiliation !== 'admin')) {
+    return iqError('bad-request', 'modify', 'Use http://jabber.org/protocol/muc#admin for members, outcasts and roles.');
+  }
+  return type === 'get' ? adminList(room, from, query) : adminChange(room, from, query);
+}
+
+function bare(full: string): string {
+  const slash = full.indexOf('/');
+  return (slash < 0 ? full : full.slice(0, slash)).toLowerCase();
 }
 
 /** XEP-0030 §3.1 on the domain, XEP-0045 §6.4 on a room (with the muc#roominfo form). */

@@ -5,6 +5,8 @@ import { xmlSafe } from '../negotiation/index.ts';
 
 export const NS_MUC = 'http://jabber.org/protocol/muc';
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
+export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin';
+export const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 export const NS_PING = 'urn:xmpp:ping';
@@ -19,6 +21,10 @@ export const STATUS_NON_ANONYMOUS = '100';
 /** XEP-0045 §7.6.3: the occupant's nick changed (on the unavailable presence for the old nick). */
 export const STATUS_NICK_CHANGED = '303';
 export const STATUS_SHUTDOWN = '332';
+/** XEP-0045 §9.1: the occupant was banned. */
+export const STATUS_BANNED = '301';
+/** XEP-0045 §8.2: the occupant was kicked. */
+export const STATUS_KICKED = '307';
 
 export { xml, type Element };
 
@@ -93,16 +99,21 @@ export interface PresenceParts {
   readonly item?: Record<string, string>;
   /** The occupant's show and status (§7.7). */
   readonly availability?: Availability;
+  /** §8.2, §9.1: who kicked or banned (their nick), and why, inside the item. */
+  readonly actor?: string;
+  readonly reason?: string;
 }
 
 /** XEP-0045 §7.2.3: an occupant's presence, as others and the occupant see it. */
 export function occupantPresence(from: string, to: string, parts: PresenceParts = {}): Element {
-  const { codes = [], unavailable = false, item = {}, availability = {} } = parts;
+  const { codes = [], unavailable = false, item = {}, availability = {}, actor, reason } = parts;
   return xml('presence', { from, to, ...(unavailable ? { type: 'unavailable' } : {}) },
     ...(!unavailable && availability.show ? [xml('show', {}, availability.show)] : []),
     ...(!unavailable && availability.status ? [xml('status', {}, availability.status)] : []),
     xml('x', { xmlns: NS_MUC_USER },
-      xml('item', { affiliation: 'none', role: unavailable ? 'none' : 'participant', ...item }),
+      xml('item', { affiliation: 'none', role: unavailable ? 'none' : 'participant', ...item },
+        ...(actor === undefined ? [] : [xml('actor', { nick: actor })]),
+        ...(reason === undefined ? [] : [xml('reason', {}, reason)])),
       ...codes.map((code) => xml('status', { code }))));
 }
 
@@ -113,6 +124,11 @@ export function errorReply(stanza: Element, condition: string, type: string, tex
     xml('error', { type },
       xml(condition, { xmlns: NS_STANZAS }),
       ...(text ? [xml('text', { xmlns: NS_STANZAS, 'xml:lang': 'en' }, text)] : [])));
+}
+
+/** An iq's error child (RFC 6120 §8.3), with a text: what an iq handler returns to refuse. */
+export function iqError(condition: string, type: string, text?: string): Element {
+  return xml('error', { type }, xml(condition, { xmlns: NS_STANZAS }), ...(text ? [xml('text', { xmlns: NS_STANZAS, 'xml:lang': 'en' }, text)] : []));
 }
 
 /** XEP-0045 §7.2.6-7.2.10: a refused join is an error presence that keeps the <x/> of the join, so clients know which join failed. */

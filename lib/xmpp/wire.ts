@@ -79,13 +79,14 @@ export interface PresenceWire {
   readonly tail: string;
 }
 
+/** `item`: the occupant's affiliation and role (XEP-0045 §5; none and participant when absent), and its jid where the recipient may see it. */
 export function presenceWire(from: string, availability: Availability, item: Record<string, string>, codes: readonly string[] = []): PresenceWire {
   const show = availability.show ? `<show>${wireBody(availability.show)}</show>` : '';
   const status = availability.status ? `<status>${wireBody(availability.status)}</status>` : '';
-  const attrs = Object.entries(item).map(([k, v]) => ` ${k}="${wireText(v)}"`).join('');
+  const attrs = Object.entries({ affiliation: 'none', role: 'participant', ...item }).map(([k, v]) => ` ${k}="${wireText(v)}"`).join('');
   const statuses = codes.map((code) => `<status code="${code}"/>`).join('');
   return {
     head: `<presence from="${wireText(from)}" to="`,
-    tail: `">${show}${status}<x xmlns="${NS_MUC_USER}"><item affiliation="none" role="participant"${attrs}/>${statuses}</x></presence>`,
+    tail: `">${show}${status}<x xmlns="${NS_MUC_USER}"><item${attrs}/>${statuses}</x></presence>`,
   };
 }

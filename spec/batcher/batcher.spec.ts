@@ -208,3 +208,27 @@ describe('batcher', function () {
     expect(() => new Batcher<number>({ tickMs: 10, batchMax: 11, queueMax: 10, process })).to.throw();
   });
 });
+
+describe('Batcher.submitAll (an admin request and the kicks it causes)', function () {
+  it('keeps a group in one batch, growing it past batchMax rather than splitting it', async function () {
+    const r = new Recorder();
+    r.auto = true;
+    const b = new Batcher<number>({ tickMs: 5, batchMax: 3, queueMax: 10, process: r.process });
+    expect(b.submit(1)).to.equal(true);
+    expect(b.submit(2)).to.equal(true);
+    expect(b.submitAll([3, 4, 5])).to.equal(true);
+    expect(b.submit(6)).to.equal(true);
+    await b.drain();
+    expect(r.batches).to.deep.equal([[1, 2, 3, 4, 5], [6]]);
+  });
+
+  it('queues a group whole or not at all', function () {
+    const r = new Recorder();
+    const b = new Batcher<number>({ tickMs: 1000, batchMax: 4, queueMax: 4, process: r.process });
+    expect(b.submit(1)).to.equal(true);
+    expect(b.submit(2)).to.equal(true);
+    expect(b.submitAll([3, 4, 5])).to.equal(false);
+    expect(b.pending).to.equal(2);
+    b.stop();
+  });
+});

@@ -76,6 +76,22 @@ for (const kind of databaseKinds()) {
       expect(parseWorld(readFileSync(second, 'utf8'), second).id).to.equal('realm-copy');
     });
 
+    it('installs the owners of a world file and exports them back: import, export, import elsewhere, export again', async function () {
+      const withOwners = path.join(work, 'owned.yaml');
+      writeFileSync(withOwners, readFileSync(REALM, 'utf8').replace(/^id: realm$/m, 'id: owned').replace(/^start:/m, 'owners: [Olga@example.org, pete@example.org]\nstart:'));
+      expect((await flux(db, dataDir('a'), 'world', 'import', withOwners)).code).to.equal(0);
+      const first = path.join(work, 'owned-first.yaml');
+      expect((await flux(db, dataDir('a'), 'world', 'export', 'owned', first)).code).to.equal(0);
+      expect(readWorldFile(first).owners).to.deep.equal(['olga@example.org', 'pete@example.org']);
+      expect(readWorldFile(first)).to.deep.equal(readWorldFile(withOwners));
+      const copy = path.join(work, 'owned-copy.yaml');
+      writeFileSync(copy, readFileSync(first, 'utf8').replace(/^id: owned$/m, 'id: owned-copy'));
+      expect((await flux(db, dataDir('a'), 'world', 'import', copy)).code).to.equal(0);
+      const second = path.join(work, 'owned-second.yaml');
+      expect((await flux(db, dataDir('a'), 'world', 'export', 'owned-copy', second)).code).to.equal(0);
+      expect(readFileSync(second, 'utf8').replace(/owned-copy/g, 'owned')).to.equal(readFileSync(first, 'utf8'));
+    });
+
     it('refuses a world with an error, naming the file, line and reason, and writes nothing', async function () {
       const cases: [string, (s: string) => string, RegExp][] = [
         ['dangling exit', (s) => s.replace('exits: { south: square, north: road }', 'exits: { south: square, north: nowhere }'), /leads to unknown location "nowhere"/],

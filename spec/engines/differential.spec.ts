@@ -43,7 +43,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
     kind: fc.oneof(
       { weight: 3, arbitrary: fc.integer({ min: Cmd.join, max: Cmd.tick }) },
       { weight: 2, arbitrary: fc.constantFrom(Cmd.take, Cmd.give, Cmd.attack, Cmd.go) },
-      { weight: 1, arbitrary: fc.constantFrom(Cmd.leave, Cmd.release, Cmd.join) },
+      { weight: 1, arbitrary: fc.constantFrom(Cmd.leave, Cmd.release, Cmd.join, Cmd.kick, Cmd.affiliate) },
     ),
     actor: fc.integer({ min: npcs, max: characters - 1 }),
     args: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 4, maxLength: 4 }),
@@ -83,7 +83,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   });
 });
 
-/** Commands point their match lists into the batch's matches; ticks act for the world. */
+/** Commands point their match lists into the batch's matches; ticks act for the world, affiliation changes for nobody. */
 function pack(commands: { kind: number; actor: number; args: number[] }[], matches: number[]): { commands: Int32Array; matches: Int32Array } {
   const packed = new Int32Array(commands.length * COMMAND_I32S);
   const list = (start: number, length: number) => {
@@ -98,7 +98,7 @@ function pack(commands: { kind: number; actor: number; args: number[] }[], match
     else if (kind === Cmd.give) fields = [...list(a, b), ...list(c, d)];
     else if ([Cmd.take, Cmd.drop, Cmd.examine, Cmd.attack].includes(kind as never)) fields = [...list(a, b), 0, 0];
     else fields = [a, 0, 0, 0];
-    packed.set([kind, kind === Cmd.tick ? -1 : actor, ...fields], i * COMMAND_I32S);
+    packed.set([kind, kind === Cmd.tick || kind === Cmd.affiliate ? -1 : actor, ...fields], i * COMMAND_I32S);
   });
   return { commands: packed, matches: Int32Array.from(matches) };
 }

@@ -9,7 +9,7 @@ import { DIRECTIONS } from '../../lib/engines/protocol.ts';
 import {
   ITEM_DESCRIPTION_CHARS_MAX, ITEM_NAME_CHARS_MAX, ITEMS_PER_ROOM_MAX, KEYWORD_CHARS_MAX, KEYWORDS_PER_THING_MAX, LOCATION_DESCRIPTION_CHARS_MAX,
   LOCATION_TITLE_CHARS_MAX, LOCATIONS_PER_ROOM_MAX, NICK_CHARS_MAX, NPC_DESCRIPTION_CHARS_MAX, NPC_THANKS_CHARS_MAX, NPCS_PER_ROOM_MAX,
-  WORLD_KEY_CHARS_MAX, WORLD_SUBJECT_CHARS_MAX, WORLD_TITLE_CHARS_MAX,
+  WORLD_KEY_CHARS_MAX, WORLD_SUBJECT_CHARS_MAX, WORLD_TITLE_CHARS_MAX, OWNERS_PER_ROOM_MAX,
 } from '../../lib/constants.ts';
 
 const FILE = 'worlds/test.yaml';
@@ -96,6 +96,7 @@ describe('world parseWorld', function () {
       title: 'Test World',
       subject: 'Welcome to the test.',
       anonymity: 'semi',
+      owners: [],
       start: 'hall',
       seed: seedOf('test-world'),
       locations: [
@@ -345,6 +346,36 @@ npcs:
         expect(line).to.equal(lineOf(source, `  ${entry(max - present).split(':')[0]}:`));
       });
     }
+  });
+
+  describe('owners (XEP-0045 §5.2)', function () {
+    const withOwners = (list: string) => edit(VALID, 'start: hall', `owners: ${list}\nstart: hall`);
+
+    it('reads bare JIDs, in lower case, in file order', function () {
+      expect(parseWorld(withOwners('[Olga@Example.org, admin@game.example]'), FILE).owners).to.deep.equal(['olga@example.org', 'admin@game.example']);
+    });
+
+    it('refuses what is not a bare JID: no localpart, a resource, spaces, not a list; and one JID twice', function () {
+      const cases: [string, RegExp][] = [
+        ['[example.org]', /"example.org" is not a bare JID/],
+        ['[olga@example.org/phone]', /is not a bare JID \(name@server, no \/resource\)/],
+        ['["olga smith@example.org"]', /is not a bare JID/],
+        ['olga@example.org', /owners must be a list of bare JIDs/],
+        ['[olga@example.org, OLGA@example.org]', /olga@example.org twice/],
+      ];
+      for (const [list, reason] of cases) {
+        const source = withOwners(list);
+        const error = worldError(source);
+        expect(error.reason, list).to.match(reason);
+        expect(error.line, list).to.equal(lineOf(source, 'owners:'));
+      }
+    });
+
+    it(`takes ${OWNERS_PER_ROOM_MAX} owners and refuses ${OWNERS_PER_ROOM_MAX + 1}`, function () {
+      const jids = (n: number) => `[${Array.from({ length: n }, (_, i) => `o${i}@example.org`).join(', ')}]`;
+      expect(parseWorld(withOwners(jids(OWNERS_PER_ROOM_MAX)), FILE).owners).to.have.length(OWNERS_PER_ROOM_MAX);
+      expect(worldError(withOwners(jids(OWNERS_PER_ROOM_MAX + 1))).reason).to.equal(`world: ${OWNERS_PER_ROOM_MAX + 1} owners; at most ${OWNERS_PER_ROOM_MAX}`);
+    });
   });
 
   it('reports a YAML syntax error with its line', function () {

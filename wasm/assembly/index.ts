@@ -32,6 +32,8 @@ const CMD_ATTACK: i32 = 14;
 const CMD_TICK: i32 = 15;
 const CMD_RENAME: i32 = 16;
 const CMD_RELEASE: i32 = 17;
+const CMD_KICK: i32 = 18;
+const CMD_AFFILIATE: i32 = 19;
 
 const ENTITY_CHARACTER: i32 = 1;
 const ENTITY_ITEM: i32 = 2;
@@ -548,15 +550,16 @@ function tick(): void {
 
 function apply(kind: i32, actor: i32, a: i32, b: i32, c: i32, d: i32): void {
   if (kind == CMD_TICK) return tick();
+  if (kind == CMD_AFFILIATE) return; // affiliations live in the host; no character acts
   assert(actor >= npcCount && actor < characterCount);
   if (kind == CMD_JOIN) return join(actor);
   if (kind == CMD_RELEASE) return release(actor);
   if (!isPresent(actor)) {
-    if (kind != CMD_LEAVE) tell(actor, FX_NOT_PRESENT, 0, 0, 0);
+    if (kind != CMD_LEAVE && kind != CMD_KICK) tell(actor, FX_NOT_PRESENT, 0, 0, 0);
     return;
   }
   const here = locationOf(actor);
-  if (kind == CMD_LEAVE) leave(actor);
+  if (kind == CMD_LEAVE || kind == CMD_KICK) leave(actor);
   else if (kind == CMD_LOOK) describe(actor);
   else if (kind == CMD_GO) go(actor, a);
   else if (kind == CMD_SAY) broadcast(here, -1, FX_SAY, actor, a, 0);
