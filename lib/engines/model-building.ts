@@ -97,6 +97,7 @@ const destroy: Reducer = (t, actor, offset, count) => {
   const item = t.resolve(actor, offset, count, 'thing');
   if (item === null) return;
   if (t.map.locks.some((key, d) => key === item && t.map.exits[d]! >= 0)) return refuse(t, actor, Refusal.isKey, item);
+  if (t.map.npcWants.some((wanted, c) => wanted === item && t.isNpc(c))) return refuse(t, actor, Refusal.isKey, item); // a quest would be lost
   t.setPlace(item, NOWHERE);
   t.broadcast(t.where(actor), -1, Fx.destroyed, actor, item);
 };

@@ -127,7 +127,7 @@ export const Refusal = {
   placesMax: 3, // b = the limit
   itemsMax: 4, // b = the limit
   npcsMax: 5, // b = the limit
-  isKey: 6, // b = the item: it locks a way
+  isKey: 6, // b = the item: it locks a way, or completes a creature's quest
   nothingToUndo: 7,
 } as const;
 

@@ -6,14 +6,16 @@ export interface Command {
   readonly nick: string;
   /** join: the bare JID the character is bound to. */
   readonly jid?: string;
-  /** go: index into DIRECTIONS. */
+  /** go and the building commands that name a way: index into DIRECTIONS. */
   readonly direction?: number;
-  /** say, emote, whisper: the words (already checked for size and cleaned of XML-forbidden characters). */
+  /** say, emote, whisper; @dig, @title, @describe, @create, @npc: the words (already checked for size and cleaned of XML-forbidden characters). */
   readonly text?: string;
-  /** take, drop, give, examine: the thing as the player named it. */
+  /** take, drop, give, examine, @lock, @destroy: the thing as the player named it. */
   readonly what?: string;
   /** give, attack, whisper: the character as the player named them. */
   readonly whom?: string;
+  /** @exit: the place it leads to, by key or title, as the builder named it. */
+  readonly place?: string;
 }
 
 /** Where a command came from, so its replies and echo go back to the right session. */

@@ -714,6 +714,7 @@ function destroy(actor: i32, offset: i32, count: i32): void {
   const item = found;
   const doors = locationCount * DIRECTIONS;
   for (let d = 0; d < doors; d++) if (at(exits, d) >= 0 && at(locks, d) == item) return refuse(actor, REFUSAL_IS_KEY, item);
+  for (let n = 0; n < npcCount; n++) if (isNpc(n) && at(npcWants, n) == item) return refuse(actor, REFUSAL_IS_KEY, item);
   setPlace(item, NOWHERE);
   broadcast(locationOf(actor), -1, FX_DESTROYED, actor, item, 0);
 }
