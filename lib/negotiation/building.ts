@@ -57,7 +57,7 @@ export function parseBuilding(word: string, rest: string, nick: string): BuildPa
     case '@exit': return directed((d) => (after.trim() === '' ? no(`Leading where? Try ${usage}.`) : ok({ kind: 'exit', direction: d, place: oneLine(after) })));
     case '@unexit': return directed((d) => ok({ kind: 'unexit', direction: d }));
     case '@lock': return directed((d) => (withoutArticle(after) === '' ? no(`Locked with what? Try ${usage}.`) : ok({ kind: 'lock', direction: d, what: withoutArticle(after) })));
-    case '@create': return titled(oneLine(rest), ITEM_NAME_CHARS_MAX, "A thing's name", (text) => (keywordsOf(text).length === 0
+    case '@create': return titled(withoutArticle(oneLine(rest)), ITEM_NAME_CHARS_MAX, "A thing's name", (text) => (keywordsOf(text).length === 0
       ? no("A thing's name needs a word to call it by (letters or digits).") : ok({ kind: 'create', text })));
     case '@destroy': return withoutArticle(rest) === '' ? no(`Destroy what? Try ${usage}.`) : ok({ kind: 'destroy', what: withoutArticle(rest) });
     case '@npc': return titled(oneLine(rest), NICK_CHARS_MAX, "A creature's name", (text) => {
