@@ -101,7 +101,7 @@ function alternate(engines: { wasm: Engine; js: Engine }, state: EngineState, ba
 export async function benchEngines(starter?: LoadedRoom): Promise<EnginesFigures> {
   const loaded = starter ?? await starterRoom();
   const world = loaded.world;
-  const npcs = world.npcs.length;
+  const npcs = loaded.projection.characters.length; // the starter world's characters are its NPCs
   const players = Array.from({ length: CHARACTERS }, (_, i) => ({
     id: npcs + i, nick: nickOf(i), jid: `${nickOf(i)}@bench`, location: i % world.locationCount, present: true, hp: 10, quest: false,
   }));

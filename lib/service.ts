@@ -6,7 +6,7 @@ import type { Config } from './config/index.ts';
 import { ROOT_DIR } from './config/index.ts';
 import { openDb, migrate, type Db } from './db/index.ts';
 import { installWorlds } from './world/index.ts';
-import { listRooms, loadRoom } from './contextualization/index.ts';
+import { isPlayer, listRooms, loadRoom } from './contextualization/index.ts';
 import { engineFactory } from './engines/index.ts';
 import { Affiliations, embeddedLocks, postgresLocks, Room, type StageTimes } from './rooms/index.ts';
 import { XmppEdge, type MucRoom } from './xmpp/index.ts';
@@ -167,7 +167,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
  * command log still rebuilds the state.
  */
 function leaveStalePlayers(room: Room): void {
-  for (const c of room.projection.characters.slice(room.world.npcs.length)) {
+  for (const c of room.projection.characters.filter((c) => isPlayer(room.world, c))) {
     if (c.present) room.submit({ command: { kind: 'leave', nick: c.nick } });
   }
 }
@@ -178,7 +178,7 @@ function leaveStalePlayers(room: Room): void {
  * keep them for ever.
  */
 function releaseAbsentGuests(room: Room, muc: MucRoom): void {
-  for (const c of room.projection.characters.slice(room.world.npcs.length)) {
+  for (const c of room.projection.characters.filter((c) => isPlayer(room.world, c))) {
     if (!c.released) muc.guests.left(c.nick, c.jid);
   }
 }

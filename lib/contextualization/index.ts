@@ -1,4 +1,4 @@
 export {
-  loadRoom, listRooms, engineStateOf,
+  loadRoom, listRooms, engineStateOf, isPlayer,
   type Character, type Item, type ItemInfo, type Location, type LoadedRoom, type NpcInfo, type Projection, type RoomWorld,
 } from './room-state.ts';

@@ -47,9 +47,15 @@ export interface RoomWorld extends WorldMap {
   readonly subject: string;
   readonly anonymity: Anonymity;
   readonly locations: readonly Location[];
+  /** Item i; a destroyed one keeps its index (its place is NOWHERE). */
   readonly items: readonly ItemInfo[];
-  /** NPC i is character i. */
-  readonly npcs: readonly NpcInfo[];
+  /** NPCs by character id: a world file's are characters 0..n-1, one a builder made has the slot it was made in. */
+  readonly npcs: ReadonlyMap<number, NpcInfo>;
+}
+
+/** Player characters: every character but the NPCs. */
+export function isPlayer(world: Pick<RoomWorld, 'npcs'>, c: { readonly id: number }): boolean {
+  return !world.npcs.has(c.id);
 }
 
 /** The room's changing part, as committed. Immutable: planning derives the next one. */
@@ -89,19 +95,23 @@ export async function loadRoom(db: Queryable, roomId: string): Promise<LoadedRoo
   characters.forEach((c, i) => {
     if (c.id !== i) throw new Error(`room ${roomId}: character ids are not dense at ${i}`);
   });
-  npcs.forEach((n, i) => {
-    if (n.id !== i) throw new Error(`room ${roomId}: NPC ids are not the first characters at ${i}`);
-  });
   const ints = <T>(rows: readonly T[], f: (row: T) => number) => Int32Array.from(rows, f);
+  // The NPC tables are indexed by character, up to the last NPC; players between have zeros.
+  const span = npcs.length === 0 ? 0 : npcs.at(-1)!.id + 1;
+  const perCharacter = (f: (n: (typeof npcs)[number]) => number) => {
+    const table = new Int32Array(span);
+    for (const n of npcs) table[n.id] = f(n);
+    return table;
+  };
   return {
     world: {
       id: roomId, title: row.title, subject: row.subject, anonymity: row.anonymity, locations,
       items: items.map(({ key, name, keywords, description, weight, damage }) => ({ key, name, keywords, description, weight, damage })),
-      npcs: npcs.map(({ key, keywords, description, thanks }) => ({ key, keywords, description, thanks })),
+      npcs: new Map(npcs.map(({ id, key, keywords, description, thanks }) => [id, { key, keywords, description, thanks }])),
       locationCount: locations.length, startLocation: row.start_location, exits, locks,
       itemWeight: ints(items, (i) => i.weight), itemDamage: ints(items, (i) => i.damage), itemHome: ints(items, (i) => i.home),
-      npcHp: ints(npcs, (n) => n.hp), npcDamage: ints(npcs, (n) => n.damage), npcHome: ints(npcs, (n) => n.home),
-      npcWander: ints(npcs, (n) => (n.wander ? 1 : 0)), npcWants: ints(npcs, (n) => n.wants ?? -1),
+      npcHp: perCharacter((n) => n.hp), npcDamage: perCharacter((n) => n.damage), npcHome: perCharacter((n) => n.home),
+      npcWander: perCharacter((n) => (n.wander ? 1 : 0)), npcWants: perCharacter((n) => n.wants ?? -1),
     },
     projection: {
       version: row.version, seed: row.seed,
@@ -111,18 +121,22 @@ export async function loadRoom(db: Queryable, roomId: string): Promise<LoadedRoo
   };
 }
 
-/** The engine's tables for a projection (committed state); `slots` leaves room for characters a batch creates. */
-export function engineStateOf(world: WorldMap, projection: Projection, slots = projection.characters.length): EngineState {
-  const npcs = world.npcHp.length;
+/** The engine's tables for a projection and its map (committed state); `slots` leaves room for characters a batch creates. */
+export function engineStateOf(world: WorldMap & Pick<RoomWorld, 'npcs'>, projection: Projection, slots = projection.characters.length): EngineState {
   const location = new Int32Array(slots);
   const flags = new Int32Array(slots);
   const hp = new Int32Array(slots);
   projection.characters.forEach((c, i) => {
     location[i] = c.location;
-    flags[i] = FLAG_CREATED | (c.present ? FLAG_PRESENT : 0) | (i < npcs ? FLAG_NPC : 0) | (c.quest ? FLAG_QUEST : 0) | (c.released ? FLAG_RELEASED : 0);
+    flags[i] = FLAG_CREATED | (c.present ? FLAG_PRESENT : 0) | (world.npcs.has(i) ? FLAG_NPC : 0) | (c.quest ? FLAG_QUEST : 0) | (c.released ? FLAG_RELEASED : 0);
     hp[i] = c.hp;
   });
-  return { seed: projection.seed, location, flags, hp, itemPlace: Int32Array.from(projection.items, (i) => i.place) };
+  const map: WorldMap = {
+    locationCount: world.locationCount, startLocation: world.startLocation, exits: world.exits, locks: world.locks,
+    itemWeight: world.itemWeight, itemDamage: world.itemDamage, itemHome: world.itemHome,
+    npcHp: world.npcHp, npcDamage: world.npcDamage, npcHome: world.npcHome, npcWander: world.npcWander, npcWants: world.npcWants,
+  };
+  return { seed: projection.seed, location, flags, hp, itemPlace: Int32Array.from(projection.items, (i) => i.place), map };
 }
 
 export async function listRooms(db: Queryable): Promise<{ id: string; title: string }[]> {

@@ -2,7 +2,7 @@
 // a location reaches every player present there at that point of the batch (the
 // Mirror); one body string is shared by everyone who reads it the same way.
 // Perspective is decided here: "You take the key." / "Alice takes the key."
-import { CARRY_WEIGHT_MAX, characterOf, DIRECTIONS, EFFECT_I32S, Fx, isCharacterCode, Look, PLAYER_HP } from '../engines/protocol.ts';
+import { CARRY_WEIGHT_MAX, characterOf, DIRECTIONS, EFFECT_I32S, Fx, isCharacterCode, Look, PLAYER_HP, Refusal } from '../engines/protocol.ts';
 import type { BatchOutput } from '../engines/engine.ts';
 import type { Projection, RoomWorld } from '../contextualization/index.ts';
 import { Mirror } from './mirror.ts';
@@ -154,6 +154,16 @@ class Renderer {
       case Fx.respawn: return `You wake up in ${this.input.world.locations[b]?.title ?? 'the world'}, whole again. What you carried lies where you fell.`;
       case Fx.notYourself: return "You can't do that to yourself.";
       case Fx.fade: return this.fade(a);
+      case Fx.dug: return you(a) ? `You dig a way ${DIRECTIONS[b]} to ${this.title(c)}; its way back leads ${DIRECTIONS[opposite(b)]}.` : `${this.name(a, true)} digs a way ${DIRECTIONS[b]}.`;
+      case Fx.titled: return you(a) ? `This place is now called ${this.title(b)}.` : `${this.name(a, true)} renames this place ${this.title(b)}.`;
+      case Fx.described: return you(a) ? 'You describe this place anew. Type look to see it.' : `${this.name(a, true)} changes how this place looks.`;
+      case Fx.exitMade: return you(a) ? `You open a way ${DIRECTIONS[b]} to ${this.title(c)}.` : `${this.name(a, true)} opens a way ${DIRECTIONS[b]}.`;
+      case Fx.exitRemoved: return `${verb(a, 'close', 'closes')} the way ${DIRECTIONS[b]}.`;
+      case Fx.lockMade: return you(a) ? `You lock the way ${DIRECTIONS[b]}: only someone carrying ${item(c)} may pass.` : `${this.name(a, true)} locks the way ${DIRECTIONS[b]}.`;
+      case Fx.created: return `${verb(a, 'make', 'makes')} ${item(b)}.`;
+      case Fx.destroyed: return `${verb(a, 'destroy', 'destroys')} ${item(b)}.`;
+      case Fx.npcMade: return `${verb(a, 'bring', 'brings')} ${this.name(b)} to life.`;
+      case Fx.buildRefused: return refusal(a, b, (i) => item(i));
       default: return `(unknown effect ${template})`;
     }
   }
@@ -211,7 +221,7 @@ class Renderer {
     }
     const id = characterOf(code);
     const carried = this.mirror.carriedBy(id).map((i) => this.input.world.items[i]!.name);
-    const about = this.isNpc(id) ? this.input.world.npcs[id]!.description : `${this.nick(id)} is a traveller in ${this.input.world.title}.`;
+    const about = this.isNpc(id) ? this.input.world.npcs.get(id)!.description : `${this.nick(id)} is a traveller in ${this.input.world.title}.`;
     const holding = carried.length === 0 ? '' : `\nCarrying: ${carried.join(', ')}.`;
     return `${about}\nHealth: ${this.mirror.hp[id]}/${this.maxHp(id)}.${holding}`;
   }
@@ -226,10 +236,14 @@ class Renderer {
   }
 
   private thanks(to: number, npc: number, giver: number, item: number): string {
-    const said = `${this.name(npc, true)} says: "${this.input.world.npcs[npc]?.thanks ?? 'Thank you.'}"`;
+    const said = `${this.name(npc, true)} says: "${this.input.world.npcs.get(npc)?.thanks ?? 'Thank you.'}"`;
     const thing = this.input.world.items[item]?.name ?? 'thing';
     if (to === giver) return `You give the ${thing} to ${this.name(npc)}.\n${said}\nQuest complete!`;
     return `${this.name(giver, true)} gives the ${thing} to ${this.name(npc)}.\n${said}`;
+  }
+
+  private title(location: number): string {
+    return this.input.world.locations[location]?.title ?? 'somewhere';
   }
 
   private nameOfCode(code: number): string {
@@ -241,7 +255,7 @@ class Renderer {
   }
 
   private isNpc(id: number): boolean {
-    return id < this.input.world.npcs.length;
+    return this.input.world.npcs.has(id);
   }
 
   private maxHp(id: number): number {
@@ -274,6 +288,22 @@ function listed<T>(all: readonly T[], max: number, name: (x: T) => string, rest:
 }
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+const opposite = (d: number) => (d < 4 ? (d + 2) % 4 : d ^ 1);
+
+/** Why a building command changed nothing, with what to do instead. */
+function refusal(reason: number, arg: number, item: (i: number) => string): string {
+  switch (reason) {
+    case Refusal.exitExists: return `There is a way ${DIRECTIONS[arg]} from here already; @unexit ${DIRECTIONS[arg]} first.`;
+    case Refusal.noExit: return `There is no way ${DIRECTIONS[arg]} from here.`;
+    case Refusal.noPlace: return 'There is no place by that name in this world: name it by its key or its title.';
+    case Refusal.placesMax: return `This world has ${arg} places, as many as a world may have.`;
+    case Refusal.itemsMax: return `This world has ${arg} things, as many as a world may have.`;
+    case Refusal.npcsMax: return `This world has ${arg} creatures, as many as a world may have.`;
+    case Refusal.isKey: return `${capitalize(item(arg))} is needed: it opens a way (@unexit that way first) or a creature is waiting for it.`;
+    case Refusal.nothingToUndo: return 'You have nothing to undo.';
+    default: return 'That cannot be built.';
+  }
+}
 
 export function exitsLine(world: RoomWorld, location: number): string {
   const names = exitNames(world, location);

@@ -2,8 +2,12 @@
 // commands give the same change log and effects, byte for byte.
 
 /**
- * What never changes while a room runs: its map, its things and its NPCs. Items
- * are numbered 0..items-1; NPCs are characters 0..npcs-1, players come after them.
+ * The map, its things and its NPCs. A world file's NPCs are characters 0..n-1 and
+ * players come after them; builders (issue 17) dig places, make things and NPCs
+ * while the room runs, so the map is part of the state (EngineState.map). Items
+ * are numbered 0..items-1 (a destroyed one keeps its number, its place NOWHERE);
+ * the NPC tables are indexed by character, and a character past their end, or
+ * without FLAG_NPC, is a player.
  */
 export interface WorldMap {
   readonly locationCount: number;
@@ -33,8 +37,17 @@ export interface EngineState {
   readonly location: Int32Array;
   readonly flags: Int32Array;
   readonly hp: Int32Array;
-  /** Per item: a location (>= 0) or the character carrying it (protocol `carriedBy`). */
+  /** Per item: a location (>= 0) or the character carrying it (protocol `carriedBy`), or NOWHERE (destroyed). */
   readonly itemPlace: Int32Array;
+  /** The map as built so far; absent in a load: the map the engine was made with. A snapshot always has it. */
+  readonly map?: WorldMap;
+}
+
+/** Table room a batch may need beyond the resident state: the places, things and NPCs its building commands may make. */
+export interface Spare {
+  readonly locations: number;
+  readonly items: number;
+  readonly characters: number;
 }
 
 export interface BatchInput {
@@ -55,6 +68,8 @@ export interface Engine {
   readonly name: string;
   /** Replace the resident state (initial load, a new player's slot, or rollback to the last commit). */
   load(state: EngineState): void;
+  /** Make room for what the next batch may build, keeping the resident state. */
+  reserve(spare: Spare): void;
   /** Run one batch. */
   run(batch: BatchInput): BatchOutput;
   /** A copy of the resident state. */

@@ -1,4 +1,4 @@
-export type { Engine, BatchInput, BatchOutput, EngineState, WorldMap } from './engine.ts';
+export type { Engine, BatchInput, BatchOutput, EngineState, Spare, WorldMap } from './engine.ts';
 export { KernelEngine, compileKernel, portableKernel, WASM_FILE, PORTABLE_FILE } from './kernel.ts';
 export { ModelEngine } from './model.ts';
 export * from './protocol.ts';

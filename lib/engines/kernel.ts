@@ -8,9 +8,9 @@ import { assert } from '../assert.ts';
 import { FluxError } from '../errors.ts';
 import { WASM_PAGES_MAX } from '../constants.ts';
 import { ROOT_DIR } from '../config/index.ts';
-import type { BatchInput, BatchOutput, Engine, EngineState, WorldMap } from './engine.ts';
-import { computeLayout, readState, writeState, writeWorld, type Layout } from './layout.ts';
-import { CHANGE_I32S, COMMAND_I32S, EFFECT_I32S, Header, seedChange } from './protocol.ts';
+import type { BatchInput, BatchOutput, Engine, EngineState, Spare, WorldMap } from './engine.ts';
+import { computeLayout, needed, readState, writeState, type Capacity, type Layout } from './layout.ts';
+import { CHANGE_I32S, COMMAND_I32S, DIRECTION_COUNT, EFFECT_I32S, Header, seedChange } from './protocol.ts';
 
 export const WASM_FILE = path.join(ROOT_DIR, 'build/flux.wasm');
 export const PORTABLE_FILE = path.join(ROOT_DIR, 'build/flux-kernel.cjs');
@@ -101,7 +101,6 @@ function jsBackend(code: string): Backend {
 
 export class KernelEngine implements Engine {
   private layout!: Layout;
-  private characterCapacity = 0;
 
   /** `pagesMax`: the memory this room may grow to, in 64 KiB pages. */
   static wasm(module: WebAssembly.Module, map: WorldMap, commandsMax: number, pagesMax = WASM_PAGES_MAX): KernelEngine {
@@ -117,15 +116,31 @@ export class KernelEngine implements Engine {
     private readonly commandsMax: number, private readonly pagesMax: number,
   ) {
     assert(pagesMax <= WASM_PAGES_MAX, 'a room stays within the memory WebAssembly allows');
-    this.reserve(16);
+    const at = needed(map, 0);
+    this.relayout({ commands: commandsMax, characters: Math.max(16, at.characters), locations: at.locations, items: at.items },
+      { seed: 0, location: new Int32Array(0), flags: new Int32Array(0), hp: new Int32Array(0), itemPlace: new Int32Array(map.itemWeight.length), map });
   }
 
   load(state: EngineState): void {
+    const map = state.map ?? this.map;
     const count = state.location.length;
     assert(state.flags.length === count && state.hp.length === count, 'character tables have one length');
-    assert(state.itemPlace.length === this.map.itemWeight.length, 'one place per item');
-    if (count > this.characterCapacity) this.reserve(Math.max(count, this.characterCapacity * 2));
-    writeState(this.backend.heap(), this.layout, state);
+    assert(state.itemPlace.length === map.itemWeight.length, 'one place per item');
+    assert(map.exits.length >= map.locationCount * DIRECTION_COUNT && map.locks.length === map.exits.length, 'a way out of every place, each direction');
+    const need = needed(map, count);
+    const cap = this.layout.capacity;
+    if (need.characters > cap.characters || need.locations > cap.locations || need.items > cap.items) {
+      this.relayout(grown(cap, need), { ...state, map });
+    } else {
+      writeState(this.backend.heap(), this.layout, state, map);
+    }
+  }
+
+  reserve(spare: Spare): void {
+    const now = readState(this.backend.heap(), this.layout);
+    const need = { characters: now.location.length + spare.characters, locations: now.map.locationCount + spare.locations, items: now.itemPlace.length + spare.items };
+    const cap = this.layout.capacity;
+    if (need.characters > cap.characters || need.locations > cap.locations || need.items > cap.items) this.relayout(grown(cap, need), now);
   }
 
   run(batch: BatchInput): BatchOutput {
@@ -157,7 +172,7 @@ export class KernelEngine implements Engine {
     return { changes: concat(changes), effects: concat(effects) };
   }
 
-  snapshot(): EngineState {
+  snapshot(): Required<EngineState> {
     return readState(this.backend.heap(), this.layout);
   }
 
@@ -165,20 +180,23 @@ export class KernelEngine implements Engine {
     return this.backend.heap().byteLength;
   }
 
-  /** Lay the tables out for `characters` slots, growing memory; keeps resident state. */
-  private reserve(characters: number): void {
-    const kept = this.layout ? this.snapshot() : undefined;
-    const layout = computeLayout(this.backend.heapBase(), this.map, { characters, commands: this.commandsMax });
+  /** Lays the tables out for a new capacity, growing memory, and writes `state` into them. */
+  private relayout(capacity: Capacity, state: EngineState & { map: WorldMap }): void {
+    const layout = computeLayout(this.backend.heapBase(), capacity);
     const pages = Math.ceil(layout.end / PAGE_BYTES);
     if (pages > this.pagesMax) {
       throw new FluxError('resource-constraint', `the world needs ${pages} memory pages (64 KiB each), over the limit of ${this.pagesMax}`, 'wait');
     }
     this.backend.grow(layout.end);
     this.layout = layout;
-    this.characterCapacity = characters;
-    writeWorld(this.backend.heap(), layout, this.map);
-    if (kept) writeState(this.backend.heap(), layout, kept);
+    writeState(this.backend.heap(), layout, state, state.map);
   }
+}
+
+/** Room for `need`, doubling what grows so that one join or one dig at a time does not lay the tables out again each time. */
+function grown(cap: Capacity, need: { characters: number; locations: number; items: number }): Capacity {
+  const more = (now: number, wanted: number) => (wanted <= now ? now : Math.max(wanted, now * 2));
+  return { commands: cap.commands, characters: more(cap.characters, need.characters), locations: more(cap.locations, need.locations), items: more(cap.items, need.items) };
 }
 
 function concat(parts: Int32Array[]): Int32Array {

@@ -1,22 +1,28 @@
 // The host owns the kernel's memory and lays the tables out in it (STYLE.md, the
-// AssemblyScript model): a header saying where everything is, then the world's
-// static tables, the state, and the batch's input and output buffers. Offsets are
-// in bytes, each table 8-byte aligned.
+// AssemblyScript model): a header saying where everything is, then the map, the
+// state, and the batch's input and output buffers. Offsets are in bytes, each
+// table 8-byte aligned. Building (issue 17) grows the map while the room runs, so
+// its tables have a capacity (reserved) beyond their count, like the characters'.
 import { CHANGE_I32S, COMMAND_I32S, DIRECTION_COUNT, EFFECT_I32S, Header, HEADER_I32S, MATCHES_PER_NAME_MAX } from './protocol.ts';
 import type { EngineState, WorldMap } from './engine.ts';
 
+/** Table capacities, in entries. NPC tables are per character (a built NPC takes a character slot). */
 export interface Capacity {
   readonly characters: number;
   readonly commands: number;
+  readonly locations: number;
+  readonly items: number;
 }
 
-export type Layout = Record<keyof typeof Header, number> & { readonly header: number; readonly end: number; readonly matchesMax: number };
+export type Layout = Record<'header' | 'exits' | 'locks' | 'itemWeight' | 'itemDamage' | 'itemHome' | 'itemPlace' | 'npcHp' | 'npcDamage'
+  | 'npcHome' | 'npcWander' | 'npcWants' | 'charLocation' | 'charFlags' | 'charHp' | 'commands' | 'matches' | 'changes' | 'effects'
+  | 'changesMax' | 'effectsMax' | 'matchesMax' | 'end', number> & { readonly capacity: Capacity };
 
 /** Output records a pass must have room for: a typical batch at once, and always the largest commands. */
 export const CHANGES_PER_COMMAND_TYPICAL = 4;
 export const EFFECTS_PER_COMMAND_TYPICAL = 4;
 
-export function computeLayout(base: number, map: WorldMap, cap: Capacity): Layout {
+export function computeLayout(base: number, cap: Capacity): Layout {
   const align = (n: number) => (n + 7) & ~7;
   let at = align(base);
   const take = (i32s: number) => {
@@ -24,82 +30,88 @@ export function computeLayout(base: number, map: WorldMap, cap: Capacity): Layou
     at = align(at + i32s * 4);
     return start;
   };
-  const items = map.itemWeight.length;
-  const npcs = map.npcHp.length;
-  const changesMax = Math.max(cap.commands * CHANGES_PER_COMMAND_TYPICAL, 4 * (9 + 2 * items + npcs));
-  const effectsMax = Math.max(cap.commands * EFFECTS_PER_COMMAND_TYPICAL, 4 * (16 + MATCHES_PER_NAME_MAX + 2 * npcs));
+  // The kernel's own bounds per command (changesPerCommandMax, effectsPerCommandMax), at full capacity.
+  const changesMax = Math.max(cap.commands * CHANGES_PER_COMMAND_TYPICAL, 4 * (9 + 2 * cap.items + cap.characters));
+  const effectsMax = Math.max(cap.commands * EFFECTS_PER_COMMAND_TYPICAL, 4 * (16 + MATCHES_PER_NAME_MAX + 2 * cap.characters));
   const matchesMax = cap.commands * 2 * MATCHES_PER_NAME_MAX;
   const header = take(HEADER_I32S);
+  const doors = cap.locations * DIRECTION_COUNT;
   return {
-    header,
-    locationCount: map.locationCount,
-    startLocation: map.startLocation,
-    exits: take(map.locationCount * DIRECTION_COUNT),
-    locks: take(map.locationCount * DIRECTION_COUNT),
-    itemCount: items,
-    itemWeight: take(items),
-    itemDamage: take(items),
-    itemHome: take(items),
-    itemPlace: take(items),
-    npcCount: npcs,
-    npcHp: take(npcs),
-    npcDamage: take(npcs),
-    npcHome: take(npcs),
-    npcWander: take(npcs),
-    npcWants: take(npcs),
-    characterCount: 0,
-    charLocation: take(cap.characters),
-    charFlags: take(cap.characters),
-    charHp: take(cap.characters),
-    seed: 0,
+    header, capacity: cap,
+    exits: take(doors), locks: take(doors),
+    itemWeight: take(cap.items), itemDamage: take(cap.items), itemHome: take(cap.items), itemPlace: take(cap.items),
+    npcHp: take(cap.characters), npcDamage: take(cap.characters), npcHome: take(cap.characters), npcWander: take(cap.characters), npcWants: take(cap.characters),
+    charLocation: take(cap.characters), charFlags: take(cap.characters), charHp: take(cap.characters),
     commands: take(cap.commands * COMMAND_I32S),
     matches: take(matchesMax),
-    changes: take(changesMax * CHANGE_I32S),
-    changesMax,
-    effects: take(effectsMax * EFFECT_I32S),
-    effectsMax,
-    changeCount: 0,
-    effectCount: 0,
-    changeBase: 0,
+    changes: take(changesMax * CHANGE_I32S), changesMax,
+    effects: take(effectsMax * EFFECT_I32S), effectsMax,
     matchesMax,
     end: at,
   };
 }
 
-/** Writes the header and the static tables; the state comes with `writeState`. */
-export function writeWorld(heap: Int32Array, l: Layout, map: WorldMap): void {
-  for (const [name, slot] of Object.entries(Header)) heap[(l.header >> 2) + slot] = l[name as keyof typeof Header];
+/** The capacity a map and its characters need, at least. */
+export function needed(map: WorldMap, characters: number): { locations: number; items: number; characters: number } {
+  return { locations: map.locationCount, items: map.itemWeight.length, characters: Math.max(characters, map.npcHp.length) };
+}
+
+/** Writes the header and the whole state: the map and the characters. */
+export function writeState(heap: Int32Array, l: Layout, state: EngineState, map: WorldMap): void {
+  const h = l.header >> 2;
+  const set = (slot: number, value: number) => {
+    heap[h + slot] = value;
+  };
+  for (const table of ['exits', 'locks', 'itemWeight', 'itemDamage', 'itemHome', 'itemPlace', 'npcHp', 'npcDamage', 'npcHome', 'npcWander', 'npcWants',
+    'commands', 'matches', 'changes', 'changesMax', 'effects', 'effectsMax'] as const) set(Header[table], l[table]);
+  set(Header.charLocation, l.charLocation);
+  set(Header.charFlags, l.charFlags);
+  set(Header.charHp, l.charHp);
+  set(Header.locationsReserved, l.capacity.locations);
+  set(Header.itemsReserved, l.capacity.items);
+  set(Header.charactersReserved, l.capacity.characters);
+  set(Header.locationCount, map.locationCount);
+  set(Header.startLocation, map.startLocation);
+  set(Header.itemCount, map.itemWeight.length);
+  set(Header.npcCount, map.npcHp.length);
+  set(Header.characterCount, state.location.length);
+  set(Header.seed, state.seed);
   const put = (offset: number, table: Int32Array) => heap.set(table, offset >> 2);
-  put(l.exits, map.exits);
-  put(l.locks, map.locks);
+  put(l.exits, map.exits.subarray(0, map.locationCount * DIRECTION_COUNT));
+  put(l.locks, map.locks.subarray(0, map.locationCount * DIRECTION_COUNT));
   put(l.itemWeight, map.itemWeight);
   put(l.itemDamage, map.itemDamage);
   put(l.itemHome, map.itemHome);
+  put(l.itemPlace, state.itemPlace);
   put(l.npcHp, map.npcHp);
   put(l.npcDamage, map.npcDamage);
   put(l.npcHome, map.npcHome);
   put(l.npcWander, map.npcWander);
   put(l.npcWants, map.npcWants);
+  put(l.charLocation, state.location);
+  put(l.charFlags, state.flags);
+  put(l.charHp, state.hp);
 }
 
-export function writeState(heap: Int32Array, l: Layout, state: EngineState): void {
-  const count = state.location.length;
-  heap[(l.header >> 2) + Header.characterCount] = count;
-  heap[(l.header >> 2) + Header.seed] = state.seed;
-  heap.set(state.location, l.charLocation >> 2);
-  heap.set(state.flags, l.charFlags >> 2);
-  heap.set(state.hp, l.charHp >> 2);
-  heap.set(state.itemPlace, l.itemPlace >> 2);
-}
-
-export function readState(heap: Int32Array, l: Layout): EngineState {
-  const count = heap[(l.header >> 2) + Header.characterCount]!;
+export function readState(heap: Int32Array, l: Layout): Required<EngineState> {
+  const h = l.header >> 2;
+  const count = heap[h + Header.characterCount]!;
+  const locations = heap[h + Header.locationCount]!;
+  const items = heap[h + Header.itemCount]!;
+  const npcs = heap[h + Header.npcCount]!;
   const copy = (offset: number, n: number) => heap.slice(offset >> 2, (offset >> 2) + n);
   return {
-    seed: heap[(l.header >> 2) + Header.seed]!,
+    seed: heap[h + Header.seed]!,
     location: copy(l.charLocation, count),
     flags: copy(l.charFlags, count),
     hp: copy(l.charHp, count),
-    itemPlace: copy(l.itemPlace, l.itemCount),
+    itemPlace: copy(l.itemPlace, items),
+    map: {
+      locationCount: locations, startLocation: heap[h + Header.startLocation]!,
+      exits: copy(l.exits, locations * DIRECTION_COUNT), locks: copy(l.locks, locations * DIRECTION_COUNT),
+      itemWeight: copy(l.itemWeight, items), itemDamage: copy(l.itemDamage, items), itemHome: copy(l.itemHome, items),
+      npcHp: copy(l.npcHp, npcs), npcDamage: copy(l.npcDamage, npcs), npcHome: copy(l.npcHome, npcs),
+      npcWander: copy(l.npcWander, npcs), npcWants: copy(l.npcWants, npcs),
+    },
   };
 }

@@ -4,27 +4,49 @@
 // `npm run bench:engines` measures the kernel against. Clarity over speed here.
 import { produce, type Draft } from 'immer';
 import { assert } from '../assert.ts';
-import type { BatchInput, BatchOutput, Engine, EngineState, WorldMap } from './engine.ts';
+import type { BatchInput, BatchOutput, Engine, EngineState, Spare, WorldMap } from './engine.ts';
 import {
   CARRY_WEIGHT_MAX, carriedBy, CHANGE_I32S, characterOf, Cmd, COMMAND_I32S, DIRECTION_COUNT, Entity, everyoneAt, Field,
   FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, FLAG_RELEASED, Fx, isCharacterCode, MATCHES_PER_NAME_MAX, PLAYER_DAMAGE, PLAYER_HP, seedChange,
 } from './protocol.ts';
+import { build } from './model-building.ts';
 
 interface Character { location: number; flags: number; hp: number }
+/** The map as the rules read and building writes it (WorldMap, as plain arrays in the draft). */
+export interface MapState {
+  locationCount: number;
+  startLocation: number;
+  exits: number[];
+  locks: number[];
+  itemWeight: number[];
+  itemDamage: number[];
+  itemHome: number[];
+  /** Per character, up to the last NPC. */
+  npcHp: number[];
+  npcDamage: number[];
+  npcHome: number[];
+  npcWander: number[];
+  npcWants: number[];
+}
 interface Room {
   seed: number;
   characters: Character[];
   itemPlace: number[];
+  map: MapState;
 }
 
-type Scope = 'here' | 'carried' | 'person' | 'player' | 'any';
-const NOT_FOUND_WHERE: Record<Scope, number> = { here: 0, carried: 1, person: 2, player: 3, any: 0 };
+export type Scope = 'here' | 'carried' | 'person' | 'player' | 'any' | 'thing';
+const NOT_FOUND_WHERE: Record<Scope, number> = { here: 0, carried: 1, person: 2, player: 3, any: 0, thing: 0 };
 
 /** One batch being applied: the draft, the world and the records written so far. */
-class Turn {
+export class Turn {
   readonly changes: number[] = [];
   readonly effects: number[] = [];
-  constructor(readonly room: Draft<Room>, readonly map: WorldMap, readonly matches: Int32Array) {}
+  constructor(readonly room: Draft<Room>, readonly matches: Int32Array) {}
+
+  get map(): Draft<MapState> {
+    return this.room.map;
+  }
 
   // ---- reading the room ----
   isPresent = (c: number) => (this.room.characters[c]!.flags & FLAG_PRESENT) !== 0;
@@ -89,22 +111,23 @@ class Turn {
       assert(place !== undefined, 'an item code names an item');
       if (scope === 'here') return place === here;
       if (scope === 'carried') return place === carriedBy(actor);
-      if (scope === 'any') return place === here || place === carriedBy(actor);
+      if (scope === 'any' || scope === 'thing') return place === here || place === carriedBy(actor);
       return false;
     }
     const c = characterOf(code);
     assert(c < this.room.characters.length, 'a character code names a character');
     if (!this.isPresent(c)) return false;
+    if (scope === 'thing') return false;
     if (scope === 'player') return !this.isNpc(c);
     return (scope === 'person' || scope === 'any') && this.where(c) === here;
   }
 }
 
-type Reducer = (t: Turn, actor: number, a: number, b: number, c: number, d: number) => void;
+export type Reducer = (t: Turn, actor: number, a: number, b: number, c: number, d: number) => void;
 
 const describe = (t: Turn, viewer: number) => t.tell(viewer, Fx.description, t.where(viewer));
 
-const opposite = (direction: number) => (direction < 4 ? (direction + 2) % 4 : direction ^ 1);
+export const opposite = (direction: number) => (direction < 4 ? (direction + 2) % 4 : direction ^ 1);
 
 function walk(t: Turn, c: number, direction: number, to: number): void {
   t.broadcast(t.where(c), c, Fx.depart, c, direction);
@@ -247,7 +270,7 @@ const attack: Reducer = (t, actor, offset, count) => {
 /** The world's turn: each wandering NPC, one in three times, takes a random open exit. */
 function tick(t: Turn): void {
   t.map.npcWander.forEach((wanders, npc) => {
-    if (wanders === 0 || !t.isPresent(npc) || t.random(3) !== 0) return;
+    if (!t.isNpc(npc) || wanders === 0 || !t.isPresent(npc) || t.random(3) !== 0) return;
     const from = t.where(npc) * DIRECTION_COUNT;
     const open = [0, 1, 2, 3, 4, 5].filter((d) => t.map.exits[from + d]! >= 0 && t.map.locks[from + d]! < 0);
     if (open.length === 0) return;
@@ -272,12 +295,13 @@ const REDUCERS: Record<number, Reducer> = {
   [Cmd.examine]: examine,
   [Cmd.attack]: attack,
   [Cmd.rename]: () => {}, // names live in the host
+  ...build,
 };
 
 function apply(t: Turn, kind: number, actor: number, a: number, b: number, c: number, d: number): void {
   if (kind === Cmd.tick) return tick(t);
   if (kind === Cmd.affiliate) return; // affiliations live in the host; no character acts
-  assert(actor >= t.map.npcHp.length && actor < t.room.characters.length, 'players act');
+  assert(actor >= 0 && actor < t.room.characters.length && !t.isNpc(actor), 'players act');
   if (kind === Cmd.join) return join(t, actor, a, b, c, d);
   if (kind === Cmd.release) return release(t, actor, a, b, c, d);
   if (!t.isPresent(actor)) {
@@ -291,23 +315,29 @@ function apply(t: Turn, kind: number, actor: number, a: number, b: number, c: nu
 
 export class ModelEngine implements Engine {
   readonly name = 'model';
-  private room: Room = { seed: 0, characters: [], itemPlace: [] };
+  private room: Room;
 
-  constructor(private readonly map: WorldMap) {}
+  constructor(private readonly map: WorldMap) {
+    this.room = { seed: 0, characters: [], itemPlace: Array.from(map.itemWeight, () => 0), map: mapState(map) };
+  }
 
   load(state: EngineState): void {
     this.room = {
       seed: state.seed,
       characters: Array.from(state.location, (location, i) => ({ location, flags: state.flags[i]!, hp: state.hp[i]! })),
       itemPlace: Array.from(state.itemPlace),
+      map: mapState(state.map ?? this.map),
     };
   }
+
+  /** The model's arrays grow as they are written. */
+  reserve(_spare: Spare): void {}
 
   run(batch: BatchInput): BatchOutput {
     let turn!: Turn;
     const before = this.room.seed;
     this.room = produce(this.room, (draft) => {
-      turn = new Turn(draft, this.map, batch.matches);
+      turn = new Turn(draft, batch.matches);
       const cmd = batch.commands;
       for (let i = 0; i < cmd.length; i += COMMAND_I32S) apply(turn, cmd[i]!, cmd[i + 1]!, cmd[i + 2]!, cmd[i + 3]!, cmd[i + 4]!, cmd[i + 5]!);
     });
@@ -318,18 +348,37 @@ export class ModelEngine implements Engine {
     };
   }
 
-  snapshot(): EngineState {
+  snapshot(): Required<EngineState> {
     const cs = this.room.characters;
+    const m = this.room.map;
     return {
       seed: this.room.seed,
       location: Int32Array.from(cs, (c) => c.location),
       flags: Int32Array.from(cs, (c) => c.flags),
       hp: Int32Array.from(cs, (c) => c.hp),
       itemPlace: Int32Array.from(this.room.itemPlace),
+      map: {
+        locationCount: m.locationCount, startLocation: m.startLocation,
+        exits: Int32Array.from(m.exits), locks: Int32Array.from(m.locks),
+        itemWeight: Int32Array.from(m.itemWeight), itemDamage: Int32Array.from(m.itemDamage), itemHome: Int32Array.from(m.itemHome),
+        npcHp: Int32Array.from(m.npcHp), npcDamage: Int32Array.from(m.npcDamage), npcHome: Int32Array.from(m.npcHome),
+        npcWander: Int32Array.from(m.npcWander), npcWants: Int32Array.from(m.npcWants),
+      },
     };
   }
 
   memoryBytes(): number {
     return 0;
   }
+}
+
+function mapState(map: WorldMap): MapState {
+  const doors = map.locationCount * DIRECTION_COUNT;
+  return {
+    locationCount: map.locationCount, startLocation: map.startLocation,
+    exits: Array.from(map.exits.subarray(0, doors)), locks: Array.from(map.locks.subarray(0, doors)),
+    itemWeight: Array.from(map.itemWeight), itemDamage: Array.from(map.itemDamage), itemHome: Array.from(map.itemHome),
+    npcHp: Array.from(map.npcHp), npcDamage: Array.from(map.npcDamage), npcHome: Array.from(map.npcHome),
+    npcWander: Array.from(map.npcWander), npcWants: Array.from(map.npcWants),
+  };
 }

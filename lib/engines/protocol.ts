@@ -31,11 +31,23 @@ export const Cmd = {
   release: 17, // the room lets an absent guest's character go: its things drop where it stood, its name is free
   kick: 18, // XEP-0045 §8.2, §9.1: a moderator removes the actor (the kicked character), which leaves as in `leave`
   affiliate: 19, // XEP-0045 §9, §10: an affiliation changes (actor = -1); the host keeps it, the rules change nothing
+  // Building (issue 17): builders change the map while the world runs. Texts (titles,
+  // descriptions, names) stay in the host; commands carry their batch text index.
+  dig: 20, // a = direction, b = title text: a new place that way, with the way back
+  title: 21, // a = text: the place the builder stands in
+  describe: 22, // a = text
+  exit: 23, // a = direction, b = the place it leads to (a location, -1: no such place)
+  unexit: 24, // a = direction
+  lock: 25, // a = direction; b, c = the thing (items here or carried)
+  create: 26, // a = name text: a thing here
+  destroy: 27, // a, b = the thing (items here or carried)
+  npc: 28, // a = name text: a creature here that stays put (the next character slot)
+  undo: 29, // the builder's last building command, undone
 } as const;
 export type CommandKind = keyof typeof Cmd;
 
 /** Change log records: CHANGE_I32S numbers: entity, id, field, value. */
-export const Entity = { character: 1, item: 2, room: 3 } as const;
+export const Entity = { character: 1, item: 2, room: 3, location: 4, exit: 5 } as const;
 export const Field = {
   location: 1,
   present: 2,
@@ -48,6 +60,16 @@ export const Field = {
   place: 1,
   /** Of the room: the PRNG state. */
   seed: 1,
+  /** Of a location: its title (value: the batch's text index); of an item or NPC: its name. */
+  title: 7,
+  /** Of a location: its description (value: the batch's text index). */
+  description: 8,
+  /** Of an exit (id: location * DIRECTION_COUNT + direction): where it leads, -1: gone. */
+  to: 9,
+  /** Of an exit: the item a walker must carry, -1: open. */
+  lock: 10,
+  /** Of a character: made by @npc, here (value: the batch's text index of its name). */
+  npc: 11,
 } as const;
 
 /**
@@ -83,7 +105,42 @@ export const Fx = {
   respawn: 24, // a = who, b = location
   notYourself: 25,
   fade: 26, // a = who was released (what it carried, as of this record, is left where it stood)
+  // Building: to everyone at the builder's place (a = the builder).
+  dug: 27, // b = direction, c = the new location
+  titled: 28, // b = location
+  described: 29, // b = location
+  exitMade: 30, // b = direction, c = where it leads
+  exitRemoved: 31, // b = direction
+  lockMade: 32, // b = direction, c = the key item
+  created: 33, // b = item
+  destroyed: 34, // b = item
+  npcMade: 35, // b = the new character
+  /** To the builder only: a = a Refusal, b = its argument (a direction, a limit, an item). */
+  buildRefused: 36,
+  undone: 37, // b = the kind of command undone
 } as const;
+
+/** Why a building command changed nothing (buildRefused's a). */
+export const Refusal = {
+  exitExists: 0, // b = direction
+  noExit: 1, // b = direction
+  noPlace: 2, // the place an exit would lead to does not exist
+  placesMax: 3, // b = the limit
+  itemsMax: 4, // b = the limit
+  npcsMax: 5, // b = the limit
+  isKey: 6, // b = the item: it locks a way, or completes a creature's quest
+  nothingToUndo: 7,
+} as const;
+
+/** Building limits (lib/constants.ts names them; the kernel keeps its own copy, checked by spec/engines/protocol.spec.ts). */
+export const LOCATIONS_MAX = 65536;
+export const ITEMS_MAX = 4096;
+export const NPCS_MAX = 256;
+/** What a created thing weighs and where a destroyed one is (no location, no carrier). */
+export const CREATED_ITEM_WEIGHT = 1;
+export const NPC_HP_BUILT = 5;
+export const NPC_DAMAGE_BUILT = 1;
+export const NOWHERE = -0x40000000;
 
 /** Where `notFound` looked. */
 export const Look = { here: 0, carried: 1, person: 2, player: 3 } as const;
@@ -156,5 +213,9 @@ export const Header = {
   changeCount: 26,
   effectCount: 27,
   changeBase: 28,
+  /** Table capacities: building grows the counts up to them within a batch (the host reserves). */
+  locationsReserved: 29,
+  itemsReserved: 30,
+  charactersReserved: 31,
 } as const;
 export const HEADER_I32S = 32;

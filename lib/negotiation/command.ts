@@ -6,11 +6,11 @@ export interface Command {
   readonly nick: string;
   /** join: the bare JID the character is bound to. */
   readonly jid?: string;
-  /** go: index into DIRECTIONS. */
+  /** go and the building commands that name a way: index into DIRECTIONS. */
   readonly direction?: number;
-  /** say, emote, whisper: the words (already checked for size and cleaned of XML-forbidden characters); kick, affiliate: the reason. */
+  /** say, emote, whisper; @dig, @title, @describe, @create, @npc: the words (already checked for size and cleaned of XML-forbidden characters); kick, affiliate: the reason. */
   readonly text?: string;
-  /** take, drop, give, examine: the thing as the player named it. */
+  /** take, drop, give, examine, @lock, @destroy: the thing as the player named it. */
   readonly what?: string;
   /** give, attack, whisper: the character as the player named them. */
   readonly whom?: string;
@@ -18,6 +18,8 @@ export interface Command {
   readonly affiliation?: 'owner' | 'admin' | 'member' | 'outcast' | 'none';
   /** kick, affiliate: the bare JID of the owner, admin or moderator who asked (for the record; the rules do not read it). */
   readonly by?: string;
+  /** @exit: the place it leads to, by key or title, as the builder named it. */
+  readonly place?: string;
 }
 
 /** Where a command came from, so its replies and echo go back to the right session. */

@@ -3,6 +3,12 @@
 // Pure: no state, no clock. Names of things stay words here; the room resolves them.
 import { DIRECTIONS } from '../engines/protocol.ts';
 import type { Command } from './command.ts';
+import { BUILD_HELP, NOT_A_BUILDER, parseBuilding } from './building.ts';
+
+/** What the caller knows of the player: builders (issue 17) may build and get `help @`. Absent: parse only, the room's gate decides. */
+export interface ParseContext {
+  readonly builder?: boolean;
+}
 
 /** ok: a command for the world; otherwise a reply: help (`refused` false) or why it is not a command. */
 export type Parsed = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly reply: string; readonly refused: boolean };
@@ -39,9 +45,15 @@ export function helpFor(word: string): string {
   return `${c.usage} - ${c.help}`;
 }
 
-export function parseBody(body: string, nick: string): Parsed {
+export function parseBody(body: string, nick: string, context: ParseContext = {}): Parsed {
   const trimmed = body.trim();
   if (trimmed === '') return refuse('Type a command, or help for the list.');
+  if (trimmed.startsWith('@')) {
+    if (context.builder === false) return refuse(NOT_A_BUILDER);
+    const [word = ''] = trimmed.split(/\s+/);
+    const built = parseBuilding(word, trimmed.slice(word.length).trim(), nick);
+    return built.ok ? built : refuse(built.reply);
+  }
   if (trimmed.startsWith("'")) return withText('say', trimmed.slice(1), nick, 'Say what?');
   if (trimmed.startsWith(':')) return withText('emote', trimmed.slice(1), nick, 'Do what? Try :waves.');
   const [word = ''] = trimmed.split(/\s+/);
@@ -63,9 +75,17 @@ export function parseBody(body: string, nick: string): Parsed {
     case 'drop': return thing('drop', rest, nick);
     case 'give': return give(rest, nick);
     case 'attack': return rest === '' ? refuse('Attack whom?') : ok({ kind: 'attack', nick, whom: rest });
-    case 'help': return { ok: false, refused: false, reply: rest === '' ? HELP_TEXT : helpFor(rest.split(/\s+/)[0]!) };
+    case 'help': return { ok: false, refused: false, reply: help(rest, context) };
     default: return refuse(`I don't know how to "${clip(word)}". Did you mean ${closestCommand(verb)}? Type help for the list.`);
   }
+}
+
+/** `help @` is for builders; to anyone else it is a command that does not exist. */
+function help(rest: string, context: ParseContext): string {
+  if (rest === '') return HELP_TEXT;
+  const word = rest.split(/\s+/)[0]!;
+  if (word.startsWith('@')) return context.builder === true ? BUILD_HELP : NOT_A_BUILDER;
+  return helpFor(word);
 }
 
 function go(argument: string, nick: string): Parsed {

@@ -3,8 +3,9 @@
 // turned into batched, parametrised SQL: one statement per table, never one per row.
 import { enablePatches, produceWithPatches, type Draft, type Patch } from 'immer';
 import { assert } from '../assert.ts';
-import { CHANGE_I32S, Entity, Field, PLAYER_HP } from '../engines/protocol.ts';
-import type { Character, Projection } from '../contextualization/index.ts';
+import { CHANGE_I32S, Entity, Field, NOWHERE, PLAYER_HP } from '../engines/protocol.ts';
+import type { Character, Projection, RoomWorld } from '../contextualization/index.ts';
+import { planBuilding } from './building.ts';
 
 enablePatches();
 
@@ -15,6 +16,8 @@ export interface Statement {
 
 export interface Plan {
   readonly next: Projection;
+  /** The world after the batch's building; the same object when it built nothing. */
+  readonly world: RoomWorld;
   readonly patches: Patch[];
   readonly inverse: Patch[];
   readonly statements: Statement[];
@@ -26,7 +29,10 @@ export type NewCharacters = ReadonlyMap<number, { readonly nick: string; readonl
 export type Renamed = ReadonlyMap<number, string>;
 const NONE: Renamed = new Map();
 
-export function applyChanges(projection: Projection, changes: Int32Array, created: NewCharacters, renamed: Renamed = NONE): [Projection, Patch[], Patch[]] {
+/** The texts a batch's records may name (titles, names): index i is the batch's text i. */
+export type Texts = readonly string[];
+
+export function applyChanges(projection: Projection, changes: Int32Array, created: NewCharacters, renamed: Renamed = NONE, texts: Texts = []): [Projection, Patch[], Patch[]] {
   return produceWithPatches(projection, (draft) => {
     draft.version += 1;
     for (let i = 0; i < changes.length; i += CHANGE_I32S) {
@@ -37,15 +43,23 @@ export function applyChanges(projection: Projection, changes: Int32Array, create
       if (entity === Entity.room) {
         assert(field === Field.seed, `room field ${field}`);
         draft.seed = value;
+      } else if (entity === Entity.location || entity === Entity.exit) {
+        continue; // the map: planBuilding
+      } else if (entity === Entity.item && field === Field.created) {
+        assert(id === draft.items.length, 'a made thing has the next index');
+        draft.items.push({ place: NOWHERE });
+      } else if (entity === Entity.item && field === Field.title) {
+        continue; // its name: planBuilding
       } else if (entity === Entity.item) {
         const item = draft.items[id];
         assert(item !== undefined && field === Field.place, 'an item change names an item and its place');
         item.place = value;
       } else {
         assert(entity === Entity.character, `entity ${entity}`);
-        applyToCharacter(draft.characters, id, field, value, created);
+        applyToCharacter(draft.characters, id, field, value, created, texts);
       }
     }
+    for (let i = projection.characters.length; i < draft.characters.length; i++) assert(draft.characters[i]?.id === i, 'character ids stay dense');
     for (const [id, nick] of renamed) {
       const character = draft.characters[id];
       assert(character !== undefined, 'a rename names an existing character');
@@ -54,11 +68,17 @@ export function applyChanges(projection: Projection, changes: Int32Array, create
   }) as [Projection, Patch[], Patch[]];
 }
 
-function applyToCharacter(characters: Draft<Character>[], id: number, field: number, value: number, created: NewCharacters): void {
+function applyToCharacter(characters: Draft<Character>[], id: number, field: number, value: number, created: NewCharacters, texts: Texts): void {
+  // A join's slot is given before the batch, a built NPC's after them all: a batch may make them out of order.
   if (field === Field.created) {
     const names = created.get(id);
-    assert(names !== undefined && id === characters.length, 'a created character has the next slot and a name');
-    characters.push({ id, nick: names.nick, jid: names.jid, location: 0, present: false, hp: PLAYER_HP, quest: false, released: false });
+    assert(names !== undefined && characters[id] === undefined, 'a created character has a free slot and a name');
+    characters[id] = { id, nick: names.nick, jid: names.jid, location: 0, present: false, hp: PLAYER_HP, quest: false, released: false };
+    return;
+  }
+  if (field === Field.npc) {
+    assert(texts[value] !== undefined && characters[id] === undefined, 'a made NPC has a free slot and a name');
+    characters[id] = { id, nick: texts[value]!, jid: '', location: 0, present: false, hp: 0, quest: false, released: false };
     return;
   }
   const character = characters[id];
@@ -110,7 +130,11 @@ export function statementsFor(roomId: string, next: Projection, patches: readonl
   return statements;
 }
 
-export function plan(roomId: string, projection: Projection, changes: Int32Array, created: NewCharacters, renamed: Renamed = NONE): Plan {
-  const [next, patches, inverse] = applyChanges(projection, changes, created, renamed);
-  return { next, patches, inverse, statements: statementsFor(roomId, next, patches) };
+/** `world`: the room's world before the batch, which building changes (issue 17); `texts`: the batch's texts. */
+export function plan(roomId: string, projection: Projection, changes: Int32Array, created: NewCharacters, renamed: Renamed = NONE,
+  world?: RoomWorld, texts: Texts = []): Plan {
+  const [next, patches, inverse] = applyChanges(projection, changes, created, renamed, texts);
+  const built = world === undefined ? undefined : planBuilding(roomId, world, changes, texts);
+  const statements = [...(built?.before ?? []), ...statementsFor(roomId, next, patches), ...(built?.after ?? [])];
+  return { next, world: built?.world ?? world!, patches, inverse, statements };
 }

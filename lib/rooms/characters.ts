@@ -10,10 +10,12 @@ export class CharacterIndex {
   private readonly ownedBy = new Map<string, number>();
   private count = 0;
 
-  constructor(characters: readonly Character[], npcs: number) {
+  constructor(characters: readonly Character[], npcs: ReadonlyMap<number, unknown>) {
     // NPCs' names are taken too ("Giant Rat" is the giant rat's), but they are no player's characters.
-    for (const c of characters.slice(0, npcs)) this.byKey.set(nickKey(c.nick), c);
-    for (const c of characters.slice(npcs)) if (!c.released) this.add(c);
+    for (const c of characters) {
+      if (npcs.has(c.id)) this.byKey.set(nickKey(c.nick), c);
+      else if (!c.released) this.add(c);
+    }
   }
 
   get size(): number {

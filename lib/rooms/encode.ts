@@ -6,7 +6,8 @@
 import { characterCode, Cmd, COMMAND_I32S, itemCode, MATCHES_PER_NAME_MAX } from '../engines/protocol.ts';
 import { engineStateOf, type Character, type Projection, type RoomWorld } from '../contextualization/index.ts';
 import type { Engine } from '../engines/index.ts';
-import type { Command, Submission } from '../negotiation/index.ts';
+import { NOT_A_BUILDER, nickKey, type Command, type Submission } from '../negotiation/index.ts';
+import type { Spare } from '../engines/engine.ts';
 import type { BatchText } from '../effects/index.ts';
 import type { NewCharacters, Renamed } from '../planning/index.ts';
 import { changeOf, type AffiliationChange } from './affiliations.ts';
@@ -27,7 +28,14 @@ export interface Encoded {
   readonly accepted: Submission[];
   /** Commands nobody could act on (their player had not joined, or a join raced another JID for a nick): each is answered, never run. */
   readonly unacted: Submission[];
+  /** Commands the room will not run, with the reason to answer (building by a non-builder, a creature named like someone): never run, never logged. */
+  readonly declined: { readonly submission: Submission; readonly reason: string }[];
+  /** Table room the batch's building commands may need. */
+  readonly spare: Spare;
 }
+
+/** Commands that change the map (issue 17): only builders may give them. */
+export const BUILDING = new Set<Command['kind']>(['dig', 'title', 'describe', 'exit', 'unexit', 'lock', 'create', 'destroy', 'npc', 'undo']);
 
 const SELF = new Set(['me', 'self', 'myself']);
 const NO_ONE: NewCharacters = new Map();
@@ -47,12 +55,12 @@ export class Names {
     world.items.forEach((item, i) => {
       for (const w of wordsOf(item.name, item.keywords)) add(this.items, w, i);
     });
-    world.npcs.forEach((npc, i) => {
+    for (const [i, npc] of world.npcs) {
       for (const w of wordsOf(characters[i]?.nick ?? npc.key, npc.keywords)) add(this.npcs, w, i);
-    });
+    }
     const held = characters.filter((c) => !c.released);
     held.forEach((c) => this.exact.set(c.nick, c.id));
-    for (const c of held.slice(world.npcs.length)) add(this.players, c.nick.toLowerCase(), c.id);
+    for (const c of held) if (!world.npcs.has(c.id)) add(this.players, c.nick.toLowerCase(), c.id);
   }
 
   /** The committed character with exactly this nick. */
@@ -120,8 +128,21 @@ export interface EncodeContext {
   readonly world: RoomWorld;
   readonly projection: Projection;
   readonly names: Names;
-  /** Whether a bare JID may build in the game (owners and admins, lib/rooms/affiliations.ts); absent: nobody. */
+  /**
+   * Whether the bare JID an acting character is bound to may build (owners and
+   * admins; the roles engineer wires it). Absent, or false: building commands
+   * are answered NOT_A_BUILDER and never run.
+   */
   readonly isBuilder?: (jid: string) => boolean;
+  /** Is the nick (its RFC 8266 key) held by a character already? A creature made by @npc may not take it. */
+  readonly nickHeld?: (key: string) => boolean;
+}
+
+/** The place a builder names in @exit: by key, else by title (the first such place), in any case; -1 when there is none. */
+export function placeNamed(world: RoomWorld, name: string): number {
+  const n = name.trim().toLowerCase();
+  const byKey = world.locations.findIndex((l) => l.key.toLowerCase() === n);
+  return byKey >= 0 ? byKey : world.locations.findIndex((l) => l.title.toLowerCase() === n);
 }
 
 export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): Encoded {
@@ -136,6 +157,9 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
   const log: Command[] = [];
   const accepted: Submission[] = [];
   const unacted: Submission[] = [];
+  const declined: Encoded['declined'] = [];
+  const spare = { locations: 0, items: 0, characters: 0 };
+  const npcNames = new Set<string>();
   let slots = ctx.projection.characters.length;
   const list = (codes: number[]) => {
     const kept = codes.slice(0, MATCHES_PER_NAME_MAX);
@@ -151,6 +175,21 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
     if (raced || (actor === undefined && (c.kind !== 'join' || c.jid === undefined))) {
       unacted.push(submission);
       continue;
+    }
+    if (BUILDING.has(c.kind)) {
+      const jid = ctx.projection.characters[actor ?? -1]?.jid ?? created.get(actor ?? -1)?.jid;
+      if (actor === undefined || jid === undefined || ctx.isBuilder?.(jid) !== true) {
+        declined.push({ submission, reason: NOT_A_BUILDER });
+        continue;
+      }
+      if (c.kind === 'npc') {
+        const key = nickKey(c.text ?? '');
+        if (ctx.nickHeld?.(key) === true || npcNames.has(key) || [...created.values()].some((n) => nickKey(n.nick) === key)) {
+          declined.push({ submission, reason: `Someone here is called ${c.text} already; a creature needs a name of its own.` });
+          continue;
+        }
+        npcNames.add(key);
+      }
     }
     if (actor === undefined) {
       actor = slots++;
@@ -173,11 +212,37 @@ export function encodeBatch(ctx: EncodeContext, batch: readonly Submission[]): E
     else if (c.kind === 'examine') fields = list(ctx.names.things(c.what ?? '', actor, false, created));
     else if (c.kind === 'give') fields = [...list(ctx.names.things(c.what ?? '', actor, true)), ...list(ctx.names.persons(c.whom ?? '', actor, created))];
     else if (c.kind === 'attack') fields = list(ctx.names.persons(c.whom ?? '', actor, created));
+    else if (BUILDING.has(c.kind)) fields = building(ctx, c, actor, text, list, spare);
     commands.set([Cmd[c.kind], actor, ...fields], index * COMMAND_I32S);
     log.push(c);
     accepted.push(submission);
   }
-  return { commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, renamed, releasing, affiliated, log, accepted, unacted };
+  return {
+    commands: commands.subarray(0, accepted.length * COMMAND_I32S), matches: Int32Array.from(matches), texts, created, renamed, releasing, affiliated, log, accepted, unacted,
+    declined, spare,
+  };
+}
+
+/** A building command's fields: texts by index, the way by direction, places by index, things as match lists. */
+function building(ctx: EncodeContext, c: Command, actor: number, text: () => number, list: (codes: number[]) => number[], spare: { locations: number; items: number; characters: number }): number[] {
+  const direction = c.direction ?? 0;
+  switch (c.kind) {
+    case 'dig':
+      spare.locations++;
+      return [direction, text()];
+    case 'title': case 'describe': return [text()];
+    case 'exit': return [direction, placeNamed(ctx.world, c.place ?? '')];
+    case 'unexit': return [direction];
+    case 'lock': return [direction, ...list(ctx.names.things(c.what ?? '', actor, true))];
+    case 'create':
+      spare.items++;
+      return [text()];
+    case 'destroy': return list(ctx.names.things(c.what ?? '', actor, true));
+    case 'npc':
+      spare.characters++;
+      return [text()];
+    default: return [];
+  }
 }
 
 /** After a batch: the characters its release commands let go (a release of one who came back changes nothing). */
@@ -185,7 +250,12 @@ export function releasedBy(encoded: Pick<Encoded, 'releasing'>, next: Projection
   return [...encoded.releasing].map((id) => next.characters[id]!).filter((c) => c.released === true);
 }
 
-/** A first join needs a slot: the engine's tables grow, from the committed state, to hold the batch's new characters. */
-export function makeResident(engine: Engine, world: RoomWorld, projection: Projection, created: NewCharacters): void {
-  if (created.size > 0) engine.load(engineStateOf(world, projection, projection.characters.length + created.size));
+/**
+ * A first join needs a slot: the engine's tables grow, from the committed state, to
+ * hold the batch's new characters; building needs room for what it may make.
+ */
+export function makeResident(engine: Engine, world: RoomWorld, projection: Projection, encoded: Pick<Encoded, 'created' | 'spare'>): void {
+  if (encoded.created.size > 0) engine.load(engineStateOf(world, projection, projection.characters.length + encoded.created.size));
+  const { spare } = encoded;
+  if (spare.locations + spare.items + spare.characters > 0) engine.reserve(spare);
 }

@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { openDb, migrate, type Queryable } from '../db/index.ts';
-import { engineStateOf, loadRoom, type Projection } from '../contextualization/index.ts';
+import { engineStateOf, loadRoom, type Projection, type RoomWorld } from '../contextualization/index.ts';
 import type { Engine, WorldMap } from '../engines/index.ts';
 import { plan } from '../planning/index.ts';
 import type { Command } from '../negotiation/index.ts';
-import { exportWorld, installWorld } from '../world/index.ts';
+import { installedWorld, installWorld } from '../world/index.ts';
 import { encodeBatch, makeResident, Names, releasedBy } from './encode.ts';
 import { Affiliations, replayAffiliations, type AffiliationChange, type Listed } from './affiliations.ts';
 
@@ -27,7 +27,8 @@ export interface ReplayResult {
 
 /** Replays `roomId`'s command log with a fresh engine from `makeEngine`. Null when there is no such room. */
 export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map: WorldMap) => Engine, log: Logger): Promise<ReplayResult | null> {
-  const definition = await exportWorld(db, roomId);
+  // The world as installed: what builders made since is in the log, and is built again from it.
+  const definition = await installedWorld(db, roomId);
   const stored = await loadRoom(db, roomId);
   if (!definition || !stored) return null;
   const storedAffiliations = await Affiliations.load(db, roomId);
@@ -37,9 +38,9 @@ export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map
     await migrate(scratch);
     await installWorld(scratch, definition);
     const initial = (await loadRoom(scratch, roomId))!;
-    const { world } = initial;
+    let { world } = initial;
     let projection = initial.projection;
-    const names = new Names(world, projection.characters);
+    let names = new Names(world, projection.characters);
     const engine = makeEngine(world);
     engine.load(engineStateOf(world, projection));
     const rows = await db.query<{ version: number; commands: Command[] }>(
@@ -50,17 +51,25 @@ export async function replayRoom(db: Queryable, roomId: string, makeEngine: (map
       if (row.version !== projection.version + 1) {
         return result(roomId, rows.rows.length, commands, projection, `the log jumps from version ${projection.version} to ${row.version}`);
       }
-      const encoded = encodeBatch({ world, projection, names }, row.commands.map((command) => ({ command })));
-      makeResident(engine, world, projection, encoded.created);
+      // Building commands in the log were allowed when they were given.
+      const encoded = encodeBatch({ world, projection, names, isBuilder: () => true }, row.commands.map((command) => ({ command })));
+      makeResident(engine, world, projection, encoded);
       const output = engine.run(encoded);
       const before = projection;
-      projection = plan(roomId, projection, output.changes, encoded.created, encoded.renamed).next;
-      names.admit(encoded.created, encoded.renamed, before.characters, releasedBy(encoded, projection));
+      const planned = plan(roomId, projection, output.changes, encoded.created, encoded.renamed, world, encoded.texts.map((t) => t.text));
+      projection = planned.next;
+      if (planned.world !== world) {
+        world = planned.world;
+        names = new Names(world, projection.characters);
+      } else {
+        names.admit(encoded.created, encoded.renamed, before.characters, releasedBy(encoded, projection));
+      }
       commands += encoded.accepted.length;
       affiliated.push(...encoded.affiliated);
     }
     const affiliations = replayAffiliations(await Affiliations.load(scratch, roomId), affiliated);
-    const divergence = firstDifference(projection, stored.projection) ?? affiliationDifference(affiliations.all(), storedAffiliations.all());
+    const divergence = firstDifference(projection, stored.projection) ?? mapDifference(world, stored.world)
+      ?? affiliationDifference(affiliations.all(), storedAffiliations.all());
     return result(roomId, rows.rows.length, commands, projection, divergence);
   } finally {
     await scratch.close();
@@ -78,6 +87,24 @@ function affiliationDifference(replayed: readonly Listed[], stored: readonly Lis
   for (let i = 0; i < Math.max(replayed.length, stored.length); i++) {
     if (text(replayed[i]) !== text(stored[i])) return `affiliation ${i}: replayed ${text(replayed[i])}, stored ${text(stored[i])}`;
   }
+  return null;
+}
+
+/** The first place two maps differ (places, ways, locks, things, creatures), as a readable path, or null. */
+export function mapDifference(replayed: RoomWorld, stored: RoomWorld): string | null {
+  if (replayed.locationCount !== stored.locationCount) return `places: replayed ${replayed.locationCount}, stored ${stored.locationCount}`;
+  for (const [i, l] of replayed.locations.entries()) {
+    const s = stored.locations[i]!;
+    for (const key of ['key', 'title', 'description'] as const) if (l[key] !== s[key]) return `place ${i} ${key}: replayed ${JSON.stringify(l[key])}, stored ${JSON.stringify(s[key])}`;
+  }
+  for (const table of ['exits', 'locks'] as const) {
+    const at = replayed[table].findIndex((v, d) => d < replayed.locationCount * 6 && v !== stored[table][d]);
+    if (at >= 0) return `${table} ${at}: replayed ${replayed[table][at]}, stored ${stored[table][at]}`;
+  }
+  if (replayed.items.length !== stored.items.length) return `things: replayed ${replayed.items.length}, stored ${stored.items.length}`;
+  for (const [i, it] of replayed.items.entries()) if (it.name !== stored.items[i]!.name || it.key !== stored.items[i]!.key) return `thing ${i}: replayed ${it.key}, stored ${stored.items[i]!.key}`;
+  const npcs = (w: RoomWorld) => JSON.stringify([...w.npcs].map(([id, n]) => [id, n.key]));
+  if (npcs(replayed) !== npcs(stored)) return `creatures: replayed ${npcs(replayed)}, stored ${npcs(stored)}`;
   return null;
 }
 

@@ -5,14 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Db } from '../db/index.ts';
 import { Batcher } from '../batcher/index.ts';
-import { engineStateOf, loadRoom, type LoadedRoom, type Projection, type RoomWorld } from '../contextualization/index.ts';
+import { engineStateOf, isPlayer, loadRoom, type LoadedRoom, type Projection, type RoomWorld } from '../contextualization/index.ts';
 import type { Engine } from '../engines/index.ts';
 import { plan } from '../planning/index.ts';
 import { commitBatch, committedYet, FenceError, type Outcome } from '../actuation/index.ts';
 import { render, type Rendered } from '../effects/index.ts';
 import type { Submission } from '../negotiation/index.ts';
 import { ACTUATION_RETRIES_MAX, ACTUATION_RETRY_MS, COMMIT_OUTCOME_WAIT_MS_MAX, ROOM_QUEUE_COMMANDS_MAX } from '../constants.ts';
-import { encodeBatch, makeResident, Names, releasedBy } from './encode.ts';
+import { encodeBatch, makeResident, Names, releasedBy, type Encoded } from './encode.ts';
 import { CharacterIndex } from './characters.ts';
 import { Affiliations, statementsFor as affiliationStatements, type AffiliationChange } from './affiliations.ts';
 import { noTelemetry, type StageDurations, type Telemetry } from '../metrics/index.ts';
@@ -39,7 +39,7 @@ export interface RoomOptions {
   readonly telemetry?: Telemetry;
   /** The room's affiliations (XEP-0045 §5.2), loaded with it; absent: nobody has one. Batches keep them. */
   readonly affiliations?: Affiliations;
-  /** Whether a bare JID may build in the game; absent: nobody (wired from `affiliations.isBuilder`). */
+  /** Whether a bare JID may build in this world (issue 17: owners and admins, wired from `affiliations.isBuilder`). Absent: nobody may. */
   readonly isBuilder?: (jid: string) => boolean;
 }
 
@@ -47,7 +47,7 @@ const NOBODY = (): boolean => false;
 
 export class Room {
   readonly id: string;
-  readonly world: RoomWorld;
+  private worldNow: RoomWorld;
   private projectionNow: Projection;
   private readonly batcher: Batcher<Submission>;
   private names: Names;
@@ -60,12 +60,12 @@ export class Room {
 
   constructor(private readonly options: RoomOptions) {
     this.affiliations = options.affiliations ?? new Affiliations();
-    this.world = options.loaded.world;
-    this.id = this.world.id;
+    this.worldNow = options.loaded.world;
+    this.id = this.worldNow.id;
     this.telemetry = options.telemetry ?? noTelemetry;
     this.projectionNow = options.loaded.projection;
     this.names = new Names(this.world, this.projectionNow.characters);
-    this.characters = new CharacterIndex(this.projectionNow.characters, this.world.npcs.length);
+    this.characters = new CharacterIndex(this.projectionNow.characters, this.world.npcs);
     options.engine.load(engineStateOf(this.world, this.projectionNow));
     this.batcher = new Batcher({
       tickMs: options.tickMs, batchMax: options.batchMax, queueMax: ROOM_QUEUE_COMMANDS_MAX,
@@ -80,13 +80,22 @@ export class Room {
 
   /** The world's own turn, logged like any command, while someone is there to see it. */
   private npcTurn(): void {
-    const npcs = this.world.npcs.length;
-    if (this.projectionNow.characters.some((c) => c.id >= npcs && c.present)) this.submit({ command: { kind: 'tick', nick: '' } });
+    if (this.projectionNow.characters.some((c) => c.present && isPlayer(this.world, c))) this.submit({ command: { kind: 'tick', nick: '' } });
   }
 
   /** The committed state. */
   get projection(): Projection {
     return this.projectionNow;
+  }
+
+  /** The committed world: its map grows as builders build (issue 17). */
+  get world(): RoomWorld {
+    return this.worldNow;
+  }
+
+  /** Whether this bare JID may build here (issue 17); `help @` and the building commands ask. */
+  isBuilder(jid: string): boolean {
+    return (this.options.isBuilder ?? NOBODY)(jid);
   }
 
   /** Memory the room's engine holds (WASM linear memory, or the js engine's heap array). */
@@ -162,26 +171,38 @@ export class Room {
     if (this.abandoned) return this.options.refuse(this, batch, 'This world moved to another server before that was saved, so nothing happened. Please try again.');
     const t0 = performance.now();
     const before = this.projectionNow;
-    const encoded = encodeBatch({ world: this.world, projection: before, names: this.names, isBuilder: this.options.isBuilder ?? NOBODY }, batch);
+    const worldBefore = this.worldNow;
+    const encoded = encodeBatch({
+      world: worldBefore, projection: before, names: this.names, isBuilder: (jid) => this.isBuilder(jid),
+      nickHeld: (key) => this.characters.byNickKey(key) !== undefined,
+    }, batch);
     progress.affiliated = encoded.affiliated;
     if (encoded.unacted.length > 0) this.options.unanswerable?.(this, encoded.unacted);
-    makeResident(this.options.engine, this.world, before, encoded.created);
+    this.decline(encoded.declined);
+    makeResident(this.options.engine, worldBefore, before, encoded);
     const t1 = performance.now();
     const output = this.options.engine.run(encoded);
     const t2 = performance.now();
-    const planned = plan(this.id, this.projectionNow, output.changes, encoded.created, encoded.renamed);
+    const planned = plan(this.id, this.projectionNow, output.changes, encoded.created, encoded.renamed, worldBefore, encoded.texts.map((t) => t.text));
     const t3 = performance.now();
     const committed = await this.actuate([...planned.statements, ...affiliationStatements(this.id, encoded.affiliated)], encoded.log);
     const t4 = performance.now();
     if (committed === 'committed') {
       progress.committed = true;
       this.projectionNow = planned.next;
+      this.worldNow = planned.world;
       this.affiliations.settle(encoded.affiliated, true);
       const released = releasedBy(encoded, planned.next);
-      this.names.admit(encoded.created, encoded.renamed, before.characters, released);
-      this.characters.admit([...encoded.created.keys()].map((id) => planned.next.characters[id]!),
-        [...encoded.renamed.keys()].map((id) => ({ before: before.characters[id] ?? planned.next.characters[id]!, after: planned.next.characters[id]! })), released);
-      const rendered = render(output, { world: this.world, before, after: planned.next, texts: encoded.texts });
+      if (planned.world !== worldBefore) {
+        // Built: new things and creatures have names; index everything again (building is rare).
+        this.names = new Names(planned.world, planned.next.characters);
+        this.characters = new CharacterIndex(planned.next.characters, planned.world.npcs);
+      } else {
+        this.names.admit(encoded.created, encoded.renamed, before.characters, released);
+        this.characters.admit([...encoded.created.keys()].map((id) => planned.next.characters[id]!),
+          [...encoded.renamed.keys()].map((id) => ({ before: before.characters[id] ?? planned.next.characters[id]!, after: planned.next.characters[id]! })), released);
+      }
+      const rendered = render(output, { world: planned.world, before, after: planned.next, texts: encoded.texts });
       this.options.deliver(this, rendered, encoded.accepted);
     } else {
       this.affiliations.settle(encoded.affiliated, false);
@@ -194,6 +215,13 @@ export class Room {
     const times = { contextualizeMs: t1 - t0, transformMs: t2 - t1, planMs: t3 - t2, actuateMs: t4 - t3, renderMs: t5 - t4 };
     this.telemetry.batch(this.id, batch.length, times);
     this.options.onBatch?.(this, batch.length, times);
+  }
+
+  /** Commands the room will not run (building by a non-builder...): each sender hears why, as for a batch that did not commit. */
+  private decline(declined: Encoded['declined']): void {
+    const byReason = new Map<string, Submission[]>();
+    for (const { submission, reason } of declined) byReason.set(reason, [...(byReason.get(reason) ?? []), submission]);
+    for (const [reason, submissions] of byReason) this.options.refuse(this, submissions, reason);
   }
 
   private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: readonly unknown[]): Promise<'committed' | 'fenced' | 'unknown' | 'failed'> {
@@ -242,8 +270,9 @@ export class Room {
       const fresh = await loadRoom(this.options.db, this.id);
       if (!fresh) return;
       this.projectionNow = fresh.projection;
-      this.names = new Names(this.world, fresh.projection.characters);
-      this.characters = new CharacterIndex(fresh.projection.characters, this.world.npcs.length);
+      this.worldNow = fresh.world;
+      this.names = new Names(this.worldNow, fresh.projection.characters);
+      this.characters = new CharacterIndex(fresh.projection.characters, this.worldNow.npcs);
       this.affiliations.replaceWith(await Affiliations.load(this.options.db, this.id));
     } catch (err) {
       this.options.log.error({ room: this.id, err: (err as Error).message }, 'reload after fence failed');

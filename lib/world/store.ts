@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Db, Queryable } from '../db/index.ts';
-import { DIRECTIONS, type Direction } from '../engines/protocol.ts';
+import { DIRECTIONS, NOWHERE, type Direction } from '../engines/protocol.ts';
 import { readWorldFile, type Anonymity, type WorldDefinition } from './definition.ts';
 
 /** Returns true when the world was installed now, false when the room already existed. */
@@ -18,8 +18,9 @@ export async function installWorld(db: Db, world: WorldDefinition): Promise<bool
     }));
   return db.transaction(async (tx) => {
     const room = await tx.query(
-      `INSERT INTO rooms (id, title, subject, anonymity, start_location, seed, initial_seed, owners) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT (id) DO NOTHING`,
-      [world.id, world.title, world.subject, world.anonymity, location.get(world.start)!, world.seed, world.owners],
+      `INSERT INTO rooms (id, title, subject, anonymity, start_location, seed, initial_seed, owners, installed)
+       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+      [world.id, world.title, world.subject, world.anonymity, location.get(world.start)!, world.seed, world.owners, JSON.stringify(world)],
     );
     if (room.rowCount === 0) return false;
     // XEP-0045 §5.2: the file's owners start the live list; batches change it from here on.
@@ -66,15 +67,29 @@ export async function installWorld(db: Db, world: WorldDefinition): Promise<bool
   });
 }
 
-/** The definition of an installed world, as it was imported (not its live state). Null when there is no such room. */
+/**
+ * The world as it was installed, before anything was built in it (replay starts
+ * there). Rooms installed before building existed keep no copy: their tables are it.
+ */
+export async function installedWorld(db: Queryable, roomId: string): Promise<WorldDefinition | null> {
+  const row = (await db.query<{ installed: WorldDefinition | null }>('SELECT installed FROM rooms WHERE id = $1', [roomId])).rows[0];
+  if (!row) return null;
+  return row.installed ?? exportWorld(db, roomId);
+}
+
+/**
+ * The world's definition as it stands: the world file's places, things and NPCs
+ * and what builders made since (issue 17), not its live state (who is where,
+ * who carries what). Destroyed things are left out. Null when there is no such room.
+ */
 export async function exportWorld(db: Queryable, roomId: string): Promise<WorldDefinition | null> {
   const room = (await db.query<{ title: string; subject: string; anonymity: Anonymity; start_location: number; initial_seed: number; owners: string[] }>(
     'SELECT title, subject, anonymity, start_location, initial_seed, owners FROM rooms WHERE id = $1', [roomId])).rows[0];
   if (!room) return null;
   const locations = (await db.query<{ key: string; title: string; description: string }>(
     'SELECT key, title, description FROM locations WHERE room_id = $1 ORDER BY idx', [roomId])).rows;
-  const items = (await db.query<{ key: string; name: string; keywords: string[]; description: string; weight: number; damage: number; home: number }>(
-    'SELECT key, name, keywords, description, weight, damage, home FROM items WHERE room_id = $1 ORDER BY idx', [roomId])).rows;
+  const items = (await db.query<{ key: string; name: string; keywords: string[]; description: string; weight: number; damage: number; home: number; place: number }>(
+    'SELECT key, name, keywords, description, weight, damage, home, place FROM items WHERE room_id = $1 ORDER BY idx', [roomId])).rows;
   const exits = (await db.query<{ from_idx: number; direction: number; to_idx: number; key_item: number | null }>(
     'SELECT from_idx, direction, to_idx, key_item FROM exits WHERE room_id = $1 ORDER BY from_idx, direction', [roomId])).rows;
   const npcs = (await db.query<{ name: string; key: string; keywords: string[]; description: string; hp: number; damage: number; home: number; wander: boolean; wants: number | null; thanks: string | null }>(
@@ -86,7 +101,7 @@ export async function exportWorld(db: Queryable, roomId: string): Promise<WorldD
   return {
     id: roomId, title: room.title, subject: room.subject, anonymity: room.anonymity, owners: room.owners, start: locations[room.start_location]!.key, seed: room.initial_seed,
     locations: locations.map((l, i) => ({ ...l, exits: exitsOf(i, false), locked: exitsOf(i, true) })),
-    items: items.map((it) => ({ key: it.key, name: it.name, keywords: it.keywords, description: it.description, weight: it.weight, damage: it.damage, at: locations[it.home]!.key })),
+    items: items.filter((it) => it.place !== NOWHERE).map((it) => ({ key: it.key, name: it.name, keywords: it.keywords, description: it.description, weight: it.weight, damage: it.damage, at: locations[it.home]!.key })),
     npcs: npcs.map((n) => ({
       key: n.key, name: n.name, keywords: n.keywords, description: n.description, at: locations[n.home]!.key, hp: n.hp, damage: n.damage, wander: n.wander,
       ...(n.wants === null ? {} : { wants: items[n.wants]!.key, thanks: n.thanks ?? '' }),

@@ -450,7 +450,7 @@ export class MucRoom {
     const reply = (text: string) => this.send(groupchat(this.jid, from, text));
     if (!this.admit(occupant, stanza, body, reply)) return;
     const reflects = reflectionOf(stanza);
-    const parsed = parseBody(body, this.actingNick(occupant));
+    const parsed = parseBody(body, this.actingNick(occupant), { builder: this.room.isBuilder(occupant.bareJid) });
     if (parsed.ok && (parsed.command.kind === 'say' || parsed.command.kind === 'emote')) {
       // The say or emote effect is the echo (it carries the stanza id); it is sent after COMMIT.
       return this.submit({ command: parsed.command, origin: { from, reflects } }, reply);

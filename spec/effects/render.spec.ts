@@ -27,7 +27,7 @@ function world(): RoomWorld {
       { key: 'key', name: 'iron key', keywords: ['key'], description: 'Black with age.', weight: 1, damage: 0 },
       { key: 'dagger', name: 'rusty dagger', keywords: ['dagger'], description: 'More rust than steel.', weight: 1, damage: 2 },
     ],
-    npcs: [{ key: 'rat', keywords: ['rat'], description: 'A rat the size of a dog.', thanks: null }],
+    npcs: new Map([[0, { key: 'rat', keywords: ['rat'], description: 'A rat the size of a dog.', thanks: null }]]),
     exits, locks: new Int32Array(3 * DIRECTION_COUNT).fill(-1), locationCount: 3, startLocation: 0,
     itemWeight: ints([1, 1]), itemDamage: ints([0, 2]), itemHome: ints([0, 0]),
     npcHp: ints([6]), npcDamage: ints([1]), npcHome: ints([0]), npcWander: ints([1]), npcWants: ints([-1]),

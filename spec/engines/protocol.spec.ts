@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT_DIR } from '../../lib/config/index.ts';
 import * as protocol from '../../lib/engines/protocol.ts';
+import { ITEMS_PER_ROOM_MAX, LOCATIONS_PER_ROOM_MAX, NPCS_PER_ROOM_MAX } from '../../lib/constants.ts';
 
 const SOURCE = readFileSync(path.join(ROOT_DIR, 'wasm/assembly/index.ts'), 'utf8');
 
@@ -44,8 +45,9 @@ describe('engines protocol (TypeScript and AssemblyScript agree)', function () {
     // The kernel never writes the room's seed itself: the host logs it once per batch.
     ['FIELD_', 'Field', protocol.Field, ['seed']],
     ['ENTITY_', 'Entity', protocol.Entity, ['room']],
-    // `any` is the kernel's own scope; notFound reports it as `here`.
-    ['SCOPE_', 'Look', { ...protocol.Look, any: 4 }, []],
+    // `any` and `thing` are the kernel's own scopes; notFound reports them as `here`.
+    ['SCOPE_', 'Look', { ...protocol.Look, any: 4, thing: 5 }, []],
+    ['REFUSAL_', 'Refusal', protocol.Refusal, []],
   ] as const;
   for (const [prefix, name, table, hostOnly] of groups) {
     it(`each ${prefix}X equals ${name}.x, and neither side has one the other lacks`, function () {
@@ -75,7 +77,15 @@ describe('engines protocol (TypeScript and AssemblyScript agree)', function () {
       CARRY_WEIGHT_MAX: protocol.CARRY_WEIGHT_MAX,
       MATCHES_PER_NAME_MAX: protocol.MATCHES_PER_NAME_MAX,
       DIRECTIONS: protocol.DIRECTION_COUNT,
+      LOCATIONS_MAX: LOCATIONS_PER_ROOM_MAX,
+      ITEMS_MAX: ITEMS_PER_ROOM_MAX,
+      NPCS_MAX: NPCS_PER_ROOM_MAX,
+      CREATED_ITEM_WEIGHT: protocol.CREATED_ITEM_WEIGHT,
+      NPC_HP_BUILT: protocol.NPC_HP_BUILT,
+      NPC_DAMAGE_BUILT: protocol.NPC_DAMAGE_BUILT,
+      NOWHERE: protocol.NOWHERE,
     };
+    expect([protocol.LOCATIONS_MAX, protocol.ITEMS_MAX, protocol.NPCS_MAX]).to.deep.equal([LOCATIONS_PER_ROOM_MAX, ITEMS_PER_ROOM_MAX, NPCS_PER_ROOM_MAX]);
     for (const [constant, value] of Object.entries(expected)) {
       expect(constants.get(constant), constant).to.equal(value);
     }

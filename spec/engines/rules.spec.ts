@@ -45,6 +45,7 @@ function state(overrides: Partial<EngineState> = {}): EngineState {
     flags: ints([here | FLAG_NPC, here | FLAG_NPC, here, here]),
     hp: ints([3, 2, PLAYER_HP, PLAYER_HP]),
     itemPlace: ints([HALL, HALL, HALL, HALL]),
+    map: map(),
     ...overrides,
   };
 }

@@ -186,3 +186,23 @@ describe('negotiation editDistance', function () {
     for (const a of words) for (const b of words) expect(editDistance(a, b), `${a}/${b}`).to.equal(editDistance(b, a));
   });
 });
+
+describe('negotiation parseBody: building commands (issue 17)', function () {
+  const built = (body: string) => parseBody(body, NICK, { builder: true });
+  it('reads each @ command with its direction, text, place or thing', function () {
+    expect(built('@dig N  The   Old Tower')).to.deep.equal({ ok: true, command: { kind: 'dig', nick: NICK, direction: 0, text: 'The Old Tower' } });
+    expect(built('@describe Wind.\nRain.')).to.deep.equal({ ok: true, command: { kind: 'describe', nick: NICK, text: 'Wind.\nRain.' } });
+    expect(built('@exit east Market Row')).to.deep.equal({ ok: true, command: { kind: 'exit', nick: NICK, direction: 1, place: 'Market Row' } });
+    expect(built('@lock down the lamp')).to.deep.equal({ ok: true, command: { kind: 'lock', nick: NICK, direction: 5, what: 'lamp' } });
+    expect(built('@create a brass lamp')).to.deep.equal({ ok: true, command: { kind: 'create', nick: NICK, text: 'brass lamp' } });
+    expect(built('@npc Hermit')).to.deep.equal({ ok: true, command: { kind: 'npc', nick: NICK, text: 'Hermit' } });
+    expect(built('@undo')).to.deep.equal({ ok: true, command: { kind: 'undo', nick: NICK } });
+  });
+  it('refuses empty and over-long texts with the limit, and anyone not a builder with one sentence', function () {
+    expect(built(`@describe ${'x'.repeat(1001)}`)).to.include({ ok: false });
+    expect((built('@dig north') as { reply: string }).reply).to.match(/needs some words/);
+    expect((built('@create !!!') as { reply: string }).reply).to.match(/a word to call it by/);
+    expect((built('@frobnicate') as { reply: string }).reply).to.match(/help @/);
+    expect(parseBody('@dig north Tower', NICK, { builder: false })).to.deep.equal({ ok: false, refused: true, reply: "Only this world's builders can do that." });
+  });
+});

@@ -34,9 +34,21 @@ const CMD_RENAME: i32 = 16;
 const CMD_RELEASE: i32 = 17;
 const CMD_KICK: i32 = 18;
 const CMD_AFFILIATE: i32 = 19;
+const CMD_DIG: i32 = 20;
+const CMD_TITLE: i32 = 21;
+const CMD_DESCRIBE: i32 = 22;
+const CMD_EXIT: i32 = 23;
+const CMD_UNEXIT: i32 = 24;
+const CMD_LOCK: i32 = 25;
+const CMD_CREATE: i32 = 26;
+const CMD_DESTROY: i32 = 27;
+const CMD_NPC: i32 = 28;
+const CMD_UNDO: i32 = 29;
 
 const ENTITY_CHARACTER: i32 = 1;
 const ENTITY_ITEM: i32 = 2;
+const ENTITY_LOCATION: i32 = 4;
+const ENTITY_EXIT: i32 = 5;
 const FIELD_LOCATION: i32 = 1;
 const FIELD_PRESENT: i32 = 2;
 const FIELD_CREATED: i32 = 3;
@@ -44,6 +56,11 @@ const FIELD_HP: i32 = 4;
 const FIELD_QUEST: i32 = 5;
 const FIELD_RELEASED: i32 = 6;
 const FIELD_PLACE: i32 = 1;
+const FIELD_TITLE: i32 = 7;
+const FIELD_DESCRIPTION: i32 = 8;
+const FIELD_TO: i32 = 9;
+const FIELD_LOCK: i32 = 10;
+const FIELD_NPC: i32 = 11;
 
 const FX_DESCRIPTION: i32 = 1;
 const FX_ARRIVE: i32 = 2;
@@ -71,6 +88,27 @@ const FX_DIED: i32 = 23;
 const FX_RESPAWN: i32 = 24;
 const FX_NOT_YOURSELF: i32 = 25;
 const FX_FADE: i32 = 26;
+const FX_DUG: i32 = 27;
+const FX_TITLED: i32 = 28;
+const FX_DESCRIBED: i32 = 29;
+const FX_EXIT_MADE: i32 = 30;
+const FX_EXIT_REMOVED: i32 = 31;
+const FX_LOCK_MADE: i32 = 32;
+const FX_CREATED: i32 = 33;
+const FX_DESTROYED: i32 = 34;
+const FX_NPC_MADE: i32 = 35;
+const FX_BUILD_REFUSED: i32 = 36;
+const FX_UNDONE: i32 = 37;
+
+// Why a building command changed nothing (lib/engines/protocol.ts Refusal).
+const REFUSAL_EXIT_EXISTS: i32 = 0;
+const REFUSAL_NO_EXIT: i32 = 1;
+const REFUSAL_NO_PLACE: i32 = 2;
+const REFUSAL_PLACES_MAX: i32 = 3;
+const REFUSAL_ITEMS_MAX: i32 = 4;
+const REFUSAL_NPCS_MAX: i32 = 5;
+const REFUSAL_IS_KEY: i32 = 6;
+const REFUSAL_NOTHING_TO_UNDO: i32 = 7;
 
 // Where a named thing is looked for (the first four are also notFound's argument).
 const SCOPE_HERE: i32 = 0; // items at the actor's location
@@ -78,6 +116,7 @@ const SCOPE_CARRIED: i32 = 1; // items the actor carries
 const SCOPE_PERSON: i32 = 2; // characters present at the actor's location
 const SCOPE_PLAYER: i32 = 3; // players present anywhere in the world
 const SCOPE_ANY: i32 = 4; // items here or carried, and characters here
+const SCOPE_THING: i32 = 5; // items here or carried
 
 const DIRECTIONS: i32 = 6;
 const FLAG_CREATED: i32 = 1;
@@ -90,6 +129,14 @@ const PLAYER_HP: i32 = 10;
 const PLAYER_DAMAGE: i32 = 2;
 const CARRY_WEIGHT_MAX: i32 = 10;
 const MATCHES_PER_NAME_MAX: i32 = 16;
+// Building: the named limits (lib/constants.ts), what a made thing or creature starts as.
+const LOCATIONS_MAX: i32 = 65536;
+const ITEMS_MAX: i32 = 4096;
+const NPCS_MAX: i32 = 256;
+const CREATED_ITEM_WEIGHT: i32 = 1;
+const NPC_HP_BUILT: i32 = 5;
+const NPC_DAMAGE_BUILT: i32 = 1;
+const NOWHERE: i32 = -1073741824; // a destroyed item's place: no location, no carrier
 
 const COMMAND_I32S: i32 = 6;
 const CHANGE_I32S: i32 = 4;
@@ -125,6 +172,9 @@ const H_EFFECTS_MAX: i32 = 25;
 const H_CHANGE_COUNT: i32 = 26;
 const H_EFFECT_COUNT: i32 = 27;
 const H_CHANGE_BASE: i32 = 28;
+const H_LOCATIONS_RESERVED: i32 = 29;
+const H_ITEMS_RESERVED: i32 = 30;
+const H_CHARACTERS_RESERVED: i32 = 31;
 
 // The header, read at the start of every run: set only by readHeader.
 let header: i32 = 0;
@@ -154,6 +204,9 @@ let changesMax: i32 = 0;
 let effects: i32 = 0;
 let effectsMax: i32 = 0;
 let changeBase: i32 = 0;
+let locationsReserved: i32 = 0;
+let itemsReserved: i32 = 0;
+let charactersReserved: i32 = 0;
 
 // Per run.
 let seed: i32 = 0;
@@ -194,8 +247,21 @@ function readHeader(at: i32): void {
   effects = slot(H_EFFECTS);
   effectsMax = slot(H_EFFECTS_MAX);
   changeBase = slot(H_CHANGE_BASE);
+  locationsReserved = slot(H_LOCATIONS_RESERVED);
+  itemsReserved = slot(H_ITEMS_RESERVED);
+  charactersReserved = slot(H_CHARACTERS_RESERVED);
   assert(startLocation >= 0 && startLocation < locationCount);
   assert(npcCount <= characterCount);
+  assert(locationCount <= locationsReserved && itemCount <= itemsReserved && characterCount <= charactersReserved);
+}
+
+/** What building changed goes back into the header, for the host's next snapshot and run. */
+function writeCounts(): void {
+  st(header + (H_SEED << 2), seed);
+  st(header + (H_LOCATION_COUNT << 2), locationCount);
+  st(header + (H_ITEM_COUNT << 2), itemCount);
+  st(header + (H_NPC_COUNT << 2), npcCount);
+  st(header + (H_CHARACTER_COUNT << 2), characterCount);
 }
 
 // ---- tables ----
@@ -230,6 +296,7 @@ function carriedBy(c: i32): i32 {
 function everyoneAt(location: i32): i32 {
   return -location - 1;
 }
+/** NPC tables are indexed by character: NPCs of the world file are characters 0..n-1, a built one takes the next free slot. */
 function maxHpOf(c: i32): i32 {
   return isNpc(c) ? at(npcHp, c) : PLAYER_HP;
 }
@@ -314,12 +381,13 @@ function visible(actor: i32, code: i32, scope: i32): bool {
     const place = placeOf(code);
     if (scope == SCOPE_HERE) return place == here;
     if (scope == SCOPE_CARRIED) return place == carriedBy(actor);
-    if (scope == SCOPE_ANY) return place == here || place == carriedBy(actor);
+    if (scope == SCOPE_ANY || scope == SCOPE_THING) return place == here || place == carriedBy(actor);
     return false;
   }
   const c = -code - 1;
   assert(c < characterCount);
   if (!isPresent(c)) return false;
+  if (scope == SCOPE_THING) return false;
   if (scope == SCOPE_PLAYER) return !isNpc(c);
   if (scope == SCOPE_PERSON || scope == SCOPE_ANY) return locationOf(c) == here;
   return false;
@@ -341,7 +409,7 @@ function resolve(actor: i32, offset: i32, count: i32, scope: i32): bool {
   }
   if (seen == 1) return true;
   if (seen == 0) {
-    tell(actor, FX_NOT_FOUND, scope == SCOPE_ANY ? SCOPE_HERE : scope, 0, 0);
+    tell(actor, FX_NOT_FOUND, scope >= SCOPE_ANY ? SCOPE_HERE : scope, 0, 0);
     return false;
   }
   tell(actor, FX_AMBIGUOUS, seen, 0, 0);
@@ -531,7 +599,7 @@ function attack(actor: i32, offset: i32, count: i32): void {
 /** The world's own turn: each wandering NPC may take an open, unlocked exit. */
 function tick(): void {
   for (let n = 0; n < npcCount; n++) {
-    if (at(npcWander, n) == 0 || !isPresent(n) || random(3) != 0) continue;
+    if (!isNpc(n) || at(npcWander, n) == 0 || !isPresent(n) || random(3) != 0) continue;
     const from = locationOf(n) * DIRECTIONS;
     let open = 0;
     for (let d = 0; d < DIRECTIONS; d++) if (at(exits, from + d) >= 0 && at(locks, from + d) < 0) open++;
@@ -548,10 +616,166 @@ function tick(): void {
   }
 }
 
+// ---- building (issue 17): builders change the map while the world runs ----
+// The map is state like any other: every change is a record, so a batch that does
+// not commit is undone by loading the committed state again. Texts are the host's:
+// a record carries the batch's text index. The host checked the builder's role and
+// reserved table room for what the batch may make; the rules decide the rest.
+
+function door(location: i32, direction: i32): i32 {
+  return location * DIRECTIONS + direction;
+}
+
+function refuse(actor: i32, reason: i32, arg: i32): void {
+  tell(actor, FX_BUILD_REFUSED, reason, arg, 0);
+}
+
+function setExit(d: i32, to: i32): void {
+  put(exits, d, to);
+  change(ENTITY_EXIT, d, FIELD_TO, to);
+}
+
+function setLock(d: i32, item: i32): void {
+  put(locks, d, item);
+  change(ENTITY_EXIT, d, FIELD_LOCK, item);
+}
+
+/** A new way is open: a lock left on a door with no way (a world file may have one) goes. */
+function openWay(d: i32, to: i32): void {
+  if (at(locks, d) >= 0) setLock(d, -1);
+  setExit(d, to);
+}
+
+function dig(actor: i32, direction: i32, title: i32): void {
+  const here = locationOf(actor);
+  if (at(exits, door(here, direction)) >= 0) return refuse(actor, REFUSAL_EXIT_EXISTS, direction);
+  if (locationCount >= LOCATIONS_MAX) return refuse(actor, REFUSAL_PLACES_MAX, LOCATIONS_MAX);
+  assert(locationCount < locationsReserved);
+  const made = locationCount;
+  locationCount++;
+  for (let d = 0; d < DIRECTIONS; d++) {
+    put(exits, door(made, d), -1);
+    put(locks, door(made, d), -1);
+  }
+  change(ENTITY_LOCATION, made, FIELD_CREATED, 1);
+  change(ENTITY_LOCATION, made, FIELD_TITLE, title);
+  openWay(door(here, direction), made);
+  setExit(door(made, opposite(direction)), here);
+  broadcast(here, -1, FX_DUG, actor, direction, made);
+}
+
+function retitle(actor: i32, field: i32, text: i32): void {
+  const here = locationOf(actor);
+  change(ENTITY_LOCATION, here, field, text);
+  broadcast(here, -1, field == FIELD_TITLE ? FX_TITLED : FX_DESCRIBED, actor, here, 0);
+}
+
+function exit(actor: i32, direction: i32, to: i32): void {
+  const here = locationOf(actor);
+  if (at(exits, door(here, direction)) >= 0) return refuse(actor, REFUSAL_EXIT_EXISTS, direction);
+  if (to < 0 || to >= locationCount) return refuse(actor, REFUSAL_NO_PLACE, 0);
+  openWay(door(here, direction), to);
+  broadcast(here, -1, FX_EXIT_MADE, actor, direction, to);
+}
+
+function unexit(actor: i32, direction: i32): void {
+  const here = locationOf(actor);
+  const d = door(here, direction);
+  if (at(exits, d) < 0) return refuse(actor, REFUSAL_NO_EXIT, direction);
+  if (at(locks, d) >= 0) setLock(d, -1);
+  setExit(d, -1);
+  broadcast(here, -1, FX_EXIT_REMOVED, actor, direction, 0);
+}
+
+function lock(actor: i32, direction: i32, offset: i32, count: i32): void {
+  const here = locationOf(actor);
+  const d = door(here, direction);
+  if (at(exits, d) < 0) return refuse(actor, REFUSAL_NO_EXIT, direction);
+  if (!resolve(actor, offset, count, SCOPE_THING)) return;
+  setLock(d, found);
+  broadcast(here, -1, FX_LOCK_MADE, actor, direction, found);
+}
+
+function create(actor: i32, name: i32): void {
+  if (itemCount >= ITEMS_MAX) return refuse(actor, REFUSAL_ITEMS_MAX, ITEMS_MAX);
+  assert(itemCount < itemsReserved);
+  const here = locationOf(actor);
+  const made = itemCount;
+  itemCount++;
+  put(itemWeight, made, CREATED_ITEM_WEIGHT);
+  put(itemDamage, made, 0);
+  put(itemHome, made, here);
+  change(ENTITY_ITEM, made, FIELD_CREATED, here);
+  change(ENTITY_ITEM, made, FIELD_TITLE, name);
+  setPlace(made, here);
+  broadcast(here, -1, FX_CREATED, actor, made, 0);
+}
+
+function destroy(actor: i32, offset: i32, count: i32): void {
+  if (!resolve(actor, offset, count, SCOPE_THING)) return;
+  const item = found;
+  const doors = locationCount * DIRECTIONS;
+  for (let d = 0; d < doors; d++) if (at(exits, d) >= 0 && at(locks, d) == item) return refuse(actor, REFUSAL_IS_KEY, item);
+  for (let n = 0; n < npcCount; n++) if (isNpc(n) && at(npcWants, n) == item) return refuse(actor, REFUSAL_IS_KEY, item);
+  setPlace(item, NOWHERE);
+  broadcast(locationOf(actor), -1, FX_DESTROYED, actor, item, 0);
+}
+
+function npcsMade(): i32 {
+  let n = 0;
+  for (let c = 0; c < npcCount; c++) if (isNpc(c)) n++;
+  return n;
+}
+
+/** A creature that stays put takes the next character slot, past every player the batch made. */
+function npc(actor: i32, name: i32): void {
+  if (npcsMade() >= NPCS_MAX) return refuse(actor, REFUSAL_NPCS_MAX, NPCS_MAX);
+  assert(characterCount < charactersReserved);
+  const here = locationOf(actor);
+  const made = characterCount;
+  characterCount++;
+  for (let c = npcCount; c < made; c++) {
+    // Players between the last NPC and this one: no NPC attributes.
+    put(npcHp, c, 0);
+    put(npcDamage, c, 0);
+    put(npcHome, c, 0);
+    put(npcWander, c, 0);
+    put(npcWants, c, 0);
+  }
+  npcCount = made + 1;
+  put(npcHp, made, NPC_HP_BUILT);
+  put(npcDamage, made, NPC_DAMAGE_BUILT);
+  put(npcHome, made, here);
+  put(npcWander, made, 0);
+  put(npcWants, made, -1);
+  put(charFlags, made, FLAG_CREATED | FLAG_NPC);
+  change(ENTITY_CHARACTER, made, FIELD_NPC, name);
+  setHp(made, NPC_HP_BUILT);
+  setLocation(made, here);
+  setFlag(made, FLAG_PRESENT, FIELD_PRESENT, true);
+  broadcast(here, -1, FX_NPC_MADE, actor, made, 0);
+}
+
+function build(kind: i32, actor: i32, a: i32, b: i32, c: i32): void {
+  const directed = kind == CMD_DIG || kind == CMD_EXIT || kind == CMD_UNEXIT || kind == CMD_LOCK;
+  assert(!directed || (a >= 0 && a < DIRECTIONS));
+  if (kind == CMD_DIG) dig(actor, a, b);
+  else if (kind == CMD_TITLE) retitle(actor, FIELD_TITLE, a);
+  else if (kind == CMD_DESCRIBE) retitle(actor, FIELD_DESCRIPTION, a);
+  else if (kind == CMD_EXIT) exit(actor, a, b);
+  else if (kind == CMD_UNEXIT) unexit(actor, a);
+  else if (kind == CMD_LOCK) lock(actor, a, b, c);
+  else if (kind == CMD_CREATE) create(actor, a);
+  else if (kind == CMD_DESTROY) destroy(actor, a, b);
+  else if (kind == CMD_NPC) npc(actor, a);
+  else if (kind == CMD_UNDO) refuse(actor, REFUSAL_NOTHING_TO_UNDO, 0);
+  else assert(false);
+}
+
 function apply(kind: i32, actor: i32, a: i32, b: i32, c: i32, d: i32): void {
   if (kind == CMD_TICK) return tick();
   if (kind == CMD_AFFILIATE) return; // affiliations live in the host; no character acts
-  assert(actor >= npcCount && actor < characterCount);
+  assert(actor >= 0 && actor < characterCount && !isNpc(actor));
   if (kind == CMD_JOIN) return join(actor);
   if (kind == CMD_RELEASE) return release(actor);
   if (!isPresent(actor)) {
@@ -574,7 +798,7 @@ function apply(kind: i32, actor: i32, a: i32, b: i32, c: i32, d: i32): void {
     if (resolve(actor, a, b, SCOPE_ANY)) tell(actor, FX_EXAMINE, found, 0, 0);
   } else if (kind == CMD_ATTACK) attack(actor, a, b);
   else if (kind == CMD_RENAME) return; // names live in the host; the rules only check the character is present
-  else assert(false);
+  else build(kind, actor, a, b, c);
 }
 
 /** Change records one command may write at most (a death drops everything carried). */
@@ -605,7 +829,7 @@ export function run(headerAt: i32, first: i32, count: i32): i32 {
     apply(ld(p), ld(p + 4), ld(p + 8), ld(p + 12), ld(p + 16), ld(p + 20));
     ran++;
   }
-  st(header + (H_SEED << 2), seed);
+  writeCounts();
   st(header + (H_CHANGE_COUNT << 2), changeCount);
   st(header + (H_EFFECT_COUNT << 2), effectCount);
   return ran;
