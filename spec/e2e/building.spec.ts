@@ -7,11 +7,9 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { xml, type Element, type Player } from '../support/player.ts';
 import { createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
-import { compileKernel, KernelEngine, ModelEngine, portableKernel, type WorldMap } from '../../lib/engines/index.ts';
-import { replayRoom } from '../../lib/rooms/index.ts';
+import { replayInEveryEngine } from '../support/replay.ts';
 import { exportWorld } from '../../lib/world/index.ts';
 
 const NS_ADMIN = 'http://jabber.org/protocol/muc#admin';
@@ -96,17 +94,6 @@ describe(`building in the game through Prosody, ${kind} database`, function () {
     expect(tower.exits).to.include({ down: 'square', east: 'square' });
     expect(grown.locations.find((l) => l.key === 'square')!.locked).to.have.property('up');
     expect(grown.items.map((i) => i.name)).to.include.members(['brass lamp', 'bronze key', 'wooden stool']);
-    const log = pino({ level: 'silent' });
-    const kernel = compileKernel();
-    const code = portableKernel();
-    const engines: [string, (map: WorldMap) => KernelEngine | ModelEngine][] = [
-      ['wasm', (map) => KernelEngine.wasm(kernel, map, 4096)],
-      ['js', (map) => KernelEngine.js(code, map, 4096)],
-      ['model', (map) => new ModelEngine(map)],
-    ];
-    for (const [name, make] of engines) {
-      const replay = (await replayRoom(world.service.db, 'realm', make, log))!;
-      expect(replay.divergence, name).to.equal(null);
-    }
+    for (const [name, replay] of await replayInEveryEngine(world, 'realm')) expect(replay.divergence, name).to.equal(null);
   });
 });

@@ -8,12 +8,10 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { xml, type Element, type Player } from '../support/player.ts';
 import { until } from '../support/until.ts';
 import { createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
-import { compileKernel, KernelEngine, ModelEngine, portableKernel, type WorldMap } from '../../lib/engines/index.ts';
-import { replayRoom } from '../../lib/rooms/index.ts';
+import { replayInEveryEngine } from '../support/replay.ts';
 
 const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
 const NS_ADMIN = 'http://jabber.org/protocol/muc#admin';
@@ -158,17 +156,7 @@ describe(`roles and affiliations (XEP-0045 §8-§10) through Prosody, ${kind} da
   });
 
   it('replays the command log (kicks, bans, affiliations) to exactly the stored state in wasm, js and model', async function () {
-    await world.service.rooms.get('realm')!.drain();
-    const log = pino({ level: 'silent' });
-    const kernel = compileKernel();
-    const code = portableKernel();
-    const engines: [string, (map: WorldMap) => KernelEngine | ModelEngine][] = [
-      ['wasm', (map) => KernelEngine.wasm(kernel, map, 4096)],
-      ['js', (map) => KernelEngine.js(code, map, 4096)],
-      ['model', (map) => new ModelEngine(map)],
-    ];
-    for (const [name, make] of engines) {
-      const r = (await replayRoom(world.service.db, 'realm', make, log))!;
+    for (const [name, r] of await replayInEveryEngine(world, 'realm')) {
       expect(r.divergence, name).to.equal(null);
       const logged = await world.service.db.query<{ commands: { kind: string }[] }>('SELECT commands FROM command_log WHERE room_id = $1', ['realm']);
       const kinds = new Set(logged.rows.flatMap((row) => row.commands.map((c) => c.kind)));

@@ -3,11 +3,9 @@
 // Sister Maren. NPCs wander meanwhile (a fast world tick), and afterwards the
 // command log replays, in every engine, to exactly the state the database holds.
 import { expect } from 'chai';
-import { pino } from 'pino';
 import { bodyOf, type Element, type Player } from '../support/player.ts';
 import { createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
-import { compileKernel, KernelEngine, ModelEngine, portableKernel, type WorldMap } from '../../lib/engines/index.ts';
-import { replayRoom } from '../../lib/rooms/index.ts';
+import { replayInEveryEngine } from '../support/replay.ts';
 
 describe('the starter quest, played by a scripted client (embedded database, NPCs wandering)', function () {
   let db: TestDatabase;
@@ -80,18 +78,7 @@ describe('the starter quest, played by a scripted client (embedded database, NPC
   });
 
   it('replays its command log, in each engine, to exactly the state the database holds', async function () {
-    const kernel = compileKernel();
-    const code = portableKernel();
-    const log = pino({ level: 'silent' });
-    const engines: [string, (map: WorldMap) => KernelEngine | ModelEngine][] = [
-      ['wasm', (map) => KernelEngine.wasm(kernel, map, 4096)],
-      ['js', (map) => KernelEngine.js(code, map, 4096)],
-      ['model', (map) => new ModelEngine(map)],
-    ];
-    const room = world.service.rooms.get('realm')!;
-    await room.drain();
-    for (const [name, make] of engines) {
-      const r = (await replayRoom(world.service.db, 'realm', make, log))!;
+    for (const [name, r] of await replayInEveryEngine(world, 'realm')) {
       expect(r.divergence, name).to.equal(null);
       expect(r.version, name).to.be.above(20);
       expect(r.replayed.characters.find((c) => c.nick === 'Kim')?.quest, name).to.equal(true);
