@@ -210,11 +210,31 @@ function fanoutText(r: Json): string {
     + `${f.socketWritesPerBatch} socket write${f.socketWritesPerBatch === 1 ? '' : 's'} per batch, ${Math.round(f.bytesPerStanza)} bytes per stanza.`);
 }
 
+const MULTICAST_VARIANTS: readonly [string, string][] = [['fanout', 'plain fan-out'], ['xep0033', 'XEP-0033, one stanza'], ['xep0033/20', 'XEP-0033, 20 addresses a stanza']];
+
+/** XEP-0033 through ejabberd's mod_multicast against plain fan-out (bench/multicast.ts): ejabberd's CPU and the bytes Flux writes per delivery. */
+function multicastText(r: Json): string {
+  if (r.multicast === undefined) return '';
+  if (failedOrMissing(r.multicast)) return `XEP-0033 against plain fan-out: ${cell(r.multicast, () => '')}.`;
+  const m = r.multicast as Json;
+  const spread = (x: Json | null | undefined, format: (v: number) => string) => (x ? `${format(x.median)} [${format(x.min)}-${format(x.max)}]` : 'no complete run');
+  const rows = Object.entries(m.summary as Json).flatMap(([recipients, byVariant]) => MULTICAST_VARIANTS.map(([key, label]) => {
+    const v = (byVariant as Json)[key];
+    const base = (byVariant as Json).fanout?.serverUsPerStanza?.median;
+    const mine = v?.serverUsPerStanza?.median;
+    const ratio = typeof base === 'number' && typeof mine === 'number' && base > 0 ? `${(mine / base).toFixed(2)}x` : '';
+    return [int(Number(recipients)), label, spread(v?.serverUsPerStanza, fixed(1)), ratio, spread(v?.bytesPerStanza, fixed(0))];
+  }));
+  return `One stanza for many through ejabberd's mod_multicast (\`bench/multicast.ts\`: a component hands a private ejabberd `
+    + `${int(m.sizes.deliveries)} deliveries to N clients, every delivery counted; median [min-max] over ${m.sizes.runs} interleaved runs):\n\n`
+    + table(['N', 'how', 'ejabberd CPU µs per delivered stanza', 'against fan-out', 'bytes Flux writes per delivered stanza'], rows);
+}
+
 /** What goes between the markers, from latest.json alone. */
 export function renderMeasured(r: Json): string {
   return [
     '<!-- Generated from bench/results/latest.json by bench/readme.ts (npm run bench:readme; make bench runs it). Edit those, not this. -->',
-    header(r), '![engines](bench/results/engines.svg)', mainTable(r), gateText(r), fanoutText(r), stagesText(r), writePathText(r), xmppText(r), crowdText(r),
+    header(r), '![engines](bench/results/engines.svg)', mainTable(r), gateText(r), fanoutText(r), multicastText(r), stagesText(r), writePathText(r), xmppText(r), crowdText(r),
   ].filter((part) => part !== '').join('\n\n');
 }
 
