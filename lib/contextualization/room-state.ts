@@ -2,7 +2,7 @@
 // A room is read from the database once, when it is first served; afterwards the
 // projection (planning) is the committed truth and steady-state batches read nothing.
 import type { Queryable } from '../db/index.ts';
-import { DIRECTION_COUNT, FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, FLAG_RELEASED } from '../engines/protocol.ts';
+import { DIRECTION_COUNT, FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, FLAG_RELEASED, UNDO_I32S } from '../engines/protocol.ts';
 import type { EngineState, WorldMap } from '../engines/engine.ts';
 import type { Anonymity, ItemDefinition } from '../world/definition.ts';
 
@@ -51,6 +51,8 @@ export interface RoomWorld extends WorldMap {
   readonly items: readonly ItemInfo[];
   /** NPCs by character id: a world file's are characters 0..n-1, one a builder made has the slot it was made in. */
   readonly npcs: ReadonlyMap<number, NpcInfo>;
+  /** @undo: the titles and descriptions builders' steps replaced, by slot (character * UNDO_STEPS_MAX + step). */
+  readonly undoTexts?: ReadonlyMap<number, string>;
 }
 
 /** Player characters: every character but the NPCs. */
@@ -86,6 +88,11 @@ export async function loadRoom(db: Queryable, roomId: string): Promise<LoadedRoo
     'SELECT id, key, keywords, description, thanks, hp, damage, home, wander, wants FROM npcs WHERE room_id = $1 ORDER BY id', [roomId])).rows;
   const characters = (await db.query<Character>(
     'SELECT id, nick, jid, location, present, hp, quest, released FROM characters WHERE room_id = $1 ORDER BY id', [roomId])).rows;
+  const undoRows = (await db.query<{ character_id: number; cells: number[] }>(
+    'SELECT character_id, cells FROM undo_steps WHERE room_id = $1', [roomId])).rows;
+  const undoTexts = (await db.query<{ slot: number; text: string }>('SELECT slot, text FROM undo_texts WHERE room_id = $1', [roomId])).rows;
+  const undo = new Int32Array(characters.length * UNDO_I32S);
+  for (const u of undoRows) undo.set(u.cells.slice(0, UNDO_I32S), u.character_id * UNDO_I32S);
   const exits = new Int32Array(locations.length * DIRECTION_COUNT).fill(-1);
   const locks = new Int32Array(locations.length * DIRECTION_COUNT).fill(-1);
   for (const e of exitRows) {
@@ -112,6 +119,7 @@ export async function loadRoom(db: Queryable, roomId: string): Promise<LoadedRoo
       itemWeight: ints(items, (i) => i.weight), itemDamage: ints(items, (i) => i.damage), itemHome: ints(items, (i) => i.home),
       npcHp: perCharacter((n) => n.hp), npcDamage: perCharacter((n) => n.damage), npcHome: perCharacter((n) => n.home),
       npcWander: perCharacter((n) => (n.wander ? 1 : 0)), npcWants: perCharacter((n) => n.wants ?? -1),
+      undo, undoTexts: new Map(undoTexts.map((t) => [t.slot, t.text])),
     },
     projection: {
       version: row.version, seed: row.seed,
@@ -135,6 +143,7 @@ export function engineStateOf(world: WorldMap & Pick<RoomWorld, 'npcs'>, project
     locationCount: world.locationCount, startLocation: world.startLocation, exits: world.exits, locks: world.locks,
     itemWeight: world.itemWeight, itemDamage: world.itemDamage, itemHome: world.itemHome,
     npcHp: world.npcHp, npcDamage: world.npcDamage, npcHome: world.npcHome, npcWander: world.npcWander, npcWants: world.npcWants,
+    ...(world.undo ? { undo: world.undo } : {}),
   };
   return { seed: projection.seed, location, flags, hp, itemPlace: Int32Array.from(projection.items, (i) => i.place), map };
 }

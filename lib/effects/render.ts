@@ -2,7 +2,7 @@
 // a location reaches every player present there at that point of the batch (the
 // Mirror); one body string is shared by everyone who reads it the same way.
 // Perspective is decided here: "You take the key." / "Alice takes the key."
-import { CARRY_WEIGHT_MAX, characterOf, DIRECTIONS, EFFECT_I32S, Fx, isCharacterCode, Look, PLAYER_HP, Refusal } from '../engines/protocol.ts';
+import { CARRY_WEIGHT_MAX, characterOf, Cmd, DIRECTIONS, EFFECT_I32S, Fx, isCharacterCode, Look, PLAYER_HP, Refusal } from '../engines/protocol.ts';
 import type { BatchOutput } from '../engines/engine.ts';
 import type { Projection, RoomWorld } from '../contextualization/index.ts';
 import { Mirror } from './mirror.ts';
@@ -163,6 +163,7 @@ class Renderer {
       case Fx.created: return `${verb(a, 'make', 'makes')} ${item(b)}.`;
       case Fx.destroyed: return `${verb(a, 'destroy', 'destroys')} ${item(b)}.`;
       case Fx.npcMade: return `${verb(a, 'bring', 'brings')} ${this.name(b)} to life.`;
+      case Fx.undone: return `${verb(a, 'undo', 'undoes')} ${commandWord(b)}.`;
       case Fx.buildRefused: return refusal(a, b, (i) => item(i));
       default: return `(unknown effect ${template})`;
     }
@@ -291,6 +292,23 @@ const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const opposite = (d: number) => (d < 4 ? (d + 2) % 4 : d ^ 1);
 
 /** Why a building command changed nothing, with what to do instead. */
+/** A building command's kind as its builder typed it (`@dig`). */
+function commandWord(kind: number): string {
+  const name = Object.entries(Cmd).find(([, k]) => k === kind)?.[0];
+  return name === undefined ? 'building command' : `@${name}`;
+}
+
+/** Why an @undo of that kind of step found its result changed by someone since. */
+const CHANGED_SINCE: Record<number, string> = {
+  [Cmd.dig]: 'the way there or back was changed since, or someone is there',
+  [Cmd.exit]: 'that way was changed or locked since',
+  [Cmd.unexit]: 'a way was made there since',
+  [Cmd.lock]: 'that way was unlocked, relocked or removed since',
+  [Cmd.create]: 'the thing is gone since, or it opens a way or a creature waits for it',
+  [Cmd.destroy]: 'the thing is back since',
+  [Cmd.npc]: 'the creature is gone since',
+};
+
 function refusal(reason: number, arg: number, item: (i: number) => string): string {
   switch (reason) {
     case Refusal.exitExists: return `There is a way ${DIRECTIONS[arg]} from here already; @unexit ${DIRECTIONS[arg]} first.`;
@@ -301,6 +319,7 @@ function refusal(reason: number, arg: number, item: (i: number) => string): stri
     case Refusal.npcsMax: return `This world has ${arg} creatures, as many as a world may have.`;
     case Refusal.isKey: return `${capitalize(item(arg))} is needed: it opens a way (@unexit that way first) or a creature is waiting for it.`;
     case Refusal.nothingToUndo: return 'You have nothing to undo.';
+    case Refusal.changedSince: return `You cannot undo your last ${commandWord(arg)}: ${CHANGED_SINCE[arg] ?? 'it was changed since'}. That step is forgotten.`;
     default: return 'That cannot be built.';
   }
 }

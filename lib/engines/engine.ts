@@ -28,6 +28,8 @@ export interface WorldMap {
   readonly npcWander: Int32Array;
   /** The item that completes the NPC's quest, -1 for none. */
   readonly npcWants: Int32Array;
+  /** Each character's @undo ring (UNDO_I32S per character, protocol.ts); absent or short: no steps. */
+  readonly undo?: Int32Array;
 }
 
 /** The changing part of a room, as flat tables: one entry per character or item. */

@@ -3,7 +3,7 @@
 // state, and the batch's input and output buffers. Offsets are in bytes, each
 // table 8-byte aligned. Building (issue 17) grows the map while the room runs, so
 // its tables have a capacity (reserved) beyond their count, like the characters'.
-import { CHANGE_I32S, COMMAND_I32S, DIRECTION_COUNT, EFFECT_I32S, Header, HEADER_I32S, MATCHES_PER_NAME_MAX } from './protocol.ts';
+import { CHANGE_I32S, COMMAND_I32S, DIRECTION_COUNT, EFFECT_I32S, Header, HEADER_I32S, MATCHES_PER_NAME_MAX, UNDO_I32S } from './protocol.ts';
 import type { EngineState, WorldMap } from './engine.ts';
 
 /** Table capacities, in entries. NPC tables are per character (a built NPC takes a character slot). */
@@ -15,7 +15,7 @@ export interface Capacity {
 }
 
 export type Layout = Record<'header' | 'exits' | 'locks' | 'itemWeight' | 'itemDamage' | 'itemHome' | 'itemPlace' | 'npcHp' | 'npcDamage'
-  | 'npcHome' | 'npcWander' | 'npcWants' | 'charLocation' | 'charFlags' | 'charHp' | 'commands' | 'matches' | 'changes' | 'effects'
+  | 'npcHome' | 'npcWander' | 'npcWants' | 'charLocation' | 'charFlags' | 'charHp' | 'undo' | 'commands' | 'matches' | 'changes' | 'effects'
   | 'changesMax' | 'effectsMax' | 'matchesMax' | 'end', number> & { readonly capacity: Capacity };
 
 /** Output records a pass must have room for: a typical batch at once, and always the largest commands. */
@@ -31,7 +31,7 @@ export function computeLayout(base: number, cap: Capacity): Layout {
     return start;
   };
   // The kernel's own bounds per command (changesPerCommandMax, effectsPerCommandMax), at full capacity.
-  const changesMax = Math.max(cap.commands * CHANGES_PER_COMMAND_TYPICAL, 4 * (9 + 2 * cap.items + cap.characters));
+  const changesMax = Math.max(cap.commands * CHANGES_PER_COMMAND_TYPICAL, 4 * (17 + 2 * cap.items + cap.characters));
   const effectsMax = Math.max(cap.commands * EFFECTS_PER_COMMAND_TYPICAL, 4 * (16 + MATCHES_PER_NAME_MAX + 2 * cap.characters));
   const matchesMax = cap.commands * 2 * MATCHES_PER_NAME_MAX;
   const header = take(HEADER_I32S);
@@ -42,6 +42,7 @@ export function computeLayout(base: number, cap: Capacity): Layout {
     itemWeight: take(cap.items), itemDamage: take(cap.items), itemHome: take(cap.items), itemPlace: take(cap.items),
     npcHp: take(cap.characters), npcDamage: take(cap.characters), npcHome: take(cap.characters), npcWander: take(cap.characters), npcWants: take(cap.characters),
     charLocation: take(cap.characters), charFlags: take(cap.characters), charHp: take(cap.characters),
+    undo: take(cap.characters * UNDO_I32S),
     commands: take(cap.commands * COMMAND_I32S),
     matches: take(matchesMax),
     changes: take(changesMax * CHANGE_I32S), changesMax,
@@ -63,7 +64,7 @@ export function writeState(heap: Int32Array, l: Layout, state: EngineState, map:
     heap[h + slot] = value;
   };
   for (const table of ['exits', 'locks', 'itemWeight', 'itemDamage', 'itemHome', 'itemPlace', 'npcHp', 'npcDamage', 'npcHome', 'npcWander', 'npcWants',
-    'commands', 'matches', 'changes', 'changesMax', 'effects', 'effectsMax'] as const) set(Header[table], l[table]);
+    'undo', 'commands', 'matches', 'changes', 'changesMax', 'effects', 'effectsMax'] as const) set(Header[table], l[table]);
   set(Header.charLocation, l.charLocation);
   set(Header.charFlags, l.charFlags);
   set(Header.charHp, l.charHp);
@@ -91,6 +92,9 @@ export function writeState(heap: Int32Array, l: Layout, state: EngineState, map:
   put(l.charLocation, state.location);
   put(l.charFlags, state.flags);
   put(l.charHp, state.hp);
+  // Slots past the committed characters (a batch's joins and creatures) start with no undo steps.
+  heap.fill(0, l.undo >> 2, (l.undo >> 2) + l.capacity.characters * UNDO_I32S);
+  if (map.undo) put(l.undo, map.undo.subarray(0, Math.min(map.undo.length, l.capacity.characters * UNDO_I32S)));
 }
 
 export function readState(heap: Int32Array, l: Layout): Required<EngineState> {
@@ -112,6 +116,12 @@ export function readState(heap: Int32Array, l: Layout): Required<EngineState> {
       itemWeight: copy(l.itemWeight, items), itemDamage: copy(l.itemDamage, items), itemHome: copy(l.itemHome, items),
       npcHp: copy(l.npcHp, npcs), npcDamage: copy(l.npcDamage, npcs), npcHome: copy(l.npcHome, npcs),
       npcWander: copy(l.npcWander, npcs), npcWants: copy(l.npcWants, npcs),
+      ...undoOrNone(copy(l.undo, count * UNDO_I32S)),
     },
   };
+}
+
+/** A snapshot carries the @undo rings only when some builder has a step kept (absent: none, as in a world file's map). */
+export function undoOrNone(undo: Int32Array): { undo?: Int32Array } {
+  return undo.some((v) => v !== 0) ? { undo } : {};
 }

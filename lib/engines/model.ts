@@ -7,9 +7,10 @@ import { assert } from '../assert.ts';
 import type { BatchInput, BatchOutput, Engine, EngineState, Spare, WorldMap } from './engine.ts';
 import {
   CARRY_WEIGHT_MAX, carriedBy, CHANGE_I32S, characterOf, Cmd, COMMAND_I32S, DIRECTION_COUNT, Entity, everyoneAt, Field,
-  FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, FLAG_RELEASED, Fx, isCharacterCode, MATCHES_PER_NAME_MAX, PLAYER_DAMAGE, PLAYER_HP, seedChange,
+  FLAG_CREATED, FLAG_NPC, FLAG_PRESENT, FLAG_QUEST, FLAG_RELEASED, Fx, isCharacterCode, MATCHES_PER_NAME_MAX, PLAYER_DAMAGE, PLAYER_HP, seedChange, UNDO_I32S,
 } from './protocol.ts';
 import { build } from './model-building.ts';
+import { undoOrNone } from './layout.ts';
 
 interface Character { location: number; flags: number; hp: number }
 /** The map as the rules read and building writes it (WorldMap, as plain arrays in the draft). */
@@ -27,6 +28,8 @@ export interface MapState {
   npcHome: number[];
   npcWander: number[];
   npcWants: number[];
+  /** The @undo rings, UNDO_I32S per character; a cell never written is 0. */
+  undo: number[];
 }
 interface Room {
   seed: number;
@@ -363,6 +366,7 @@ export class ModelEngine implements Engine {
         itemWeight: Int32Array.from(m.itemWeight), itemDamage: Int32Array.from(m.itemDamage), itemHome: Int32Array.from(m.itemHome),
         npcHp: Int32Array.from(m.npcHp), npcDamage: Int32Array.from(m.npcDamage), npcHome: Int32Array.from(m.npcHome),
         npcWander: Int32Array.from(m.npcWander), npcWants: Int32Array.from(m.npcWants),
+        ...undoOrNone(Int32Array.from({ length: cs.length * UNDO_I32S }, (_, i) => m.undo[i] ?? 0)),
       },
     };
   }
@@ -380,5 +384,6 @@ function mapState(map: WorldMap): MapState {
     itemWeight: Array.from(map.itemWeight), itemDamage: Array.from(map.itemDamage), itemHome: Array.from(map.itemHome),
     npcHp: Array.from(map.npcHp), npcDamage: Array.from(map.npcDamage), npcHome: Array.from(map.npcHome),
     npcWander: Array.from(map.npcWander), npcWants: Array.from(map.npcWants),
+    undo: Array.from(map.undo ?? []),
   };
 }

@@ -47,7 +47,8 @@ export const Cmd = {
 export type CommandKind = keyof typeof Cmd;
 
 /** Change log records: CHANGE_I32S numbers: entity, id, field, value. */
-export const Entity = { character: 1, item: 2, room: 3, location: 4, exit: 5 } as const;
+/** `undo`: a builder's @undo ring (id: character * UNDO_I32S + cell; or, for a saved text, character * UNDO_STEPS_MAX + step). */
+export const Entity = { character: 1, item: 2, room: 3, location: 4, exit: 5, undo: 6 } as const;
 export const Field = {
   location: 1,
   present: 2,
@@ -70,6 +71,14 @@ export const Field = {
   lock: 10,
   /** Of a character: made by @npc, here (value: the batch's text index of its name). */
   npc: 11,
+  /** Of the undo ring: one cell's new value. */
+  cell: 12,
+  /** Of the undo ring (id: character * UNDO_STEPS_MAX + step): the host keeps the title (description) of location `value` as it is now. */
+  saveTitle: 13,
+  saveDescription: 14,
+  /** Of a location: its title (description) goes back to the text kept for that step (value: character * UNDO_STEPS_MAX + step). */
+  restoreTitle: 15,
+  restoreDescription: 16,
 } as const;
 
 /**
@@ -130,6 +139,7 @@ export const Refusal = {
   npcsMax: 5, // b = the limit
   isKey: 6, // b = the item: it locks a way, or completes a creature's quest
   nothingToUndo: 7,
+  changedSince: 8, // b = the kind of command whose result someone changed since (its step is dropped)
 } as const;
 
 /** Building limits (lib/constants.ts names them; the kernel keeps its own copy, checked by spec/engines/protocol.spec.ts). */
@@ -141,6 +151,13 @@ export const CREATED_ITEM_WEIGHT = 1;
 export const NPC_HP_BUILT = 5;
 export const NPC_DAMAGE_BUILT = 1;
 export const NOWHERE = -0x40000000;
+/**
+ * @undo keeps each builder's last UNDO_STEPS_MAX building commands: a ring of
+ * records (kind, x, y, z) after two cells (the next step, the steps kept).
+ */
+export const UNDO_STEPS_MAX = 8;
+export const UNDO_RECORD_I32S = 4;
+export const UNDO_I32S = 2 + UNDO_STEPS_MAX * UNDO_RECORD_I32S;
 
 /** Where `notFound` looked. */
 export const Look = { here: 0, carried: 1, person: 2, player: 3 } as const;
@@ -217,5 +234,7 @@ export const Header = {
   locationsReserved: 29,
   itemsReserved: 30,
   charactersReserved: 31,
+  /** The @undo rings, UNDO_I32S per character (reserved). */
+  undo: 32,
 } as const;
-export const HEADER_I32S = 32;
+export const HEADER_I32S = 33;

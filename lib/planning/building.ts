@@ -4,7 +4,7 @@
 // batch's one transaction. A batch that builds nothing keeps its world object.
 // Texts come from the batch (a record carries a text index); keys are made here.
 import { assert } from '../assert.ts';
-import { CHANGE_I32S, CREATED_ITEM_WEIGHT, DIRECTION_COUNT, Entity, Field, NPC_DAMAGE_BUILT, NPC_HP_BUILT } from '../engines/protocol.ts';
+import { CHANGE_I32S, CREATED_ITEM_WEIGHT, DIRECTION_COUNT, Entity, Field, NPC_DAMAGE_BUILT, NPC_HP_BUILT, UNDO_I32S } from '../engines/protocol.ts';
 import type { ItemInfo, Location, NpcInfo, RoomWorld } from '../contextualization/index.ts';
 import { keywordsOf } from '../negotiation/building.ts';
 import { WORLD_KEY_CHARS_MAX } from '../constants.ts';
@@ -32,6 +32,8 @@ interface Draft {
   itemHome: number[];
   npcs: Map<number, NpcInfo>;
   npc: { hp: number[]; damage: number[]; home: number[]; wander: number[]; wants: number[] };
+  undo: Int32Array;
+  undoTexts: Map<number, string>;
 }
 
 /** The next world and its SQL; `texts[i]` is the batch's text i. */
@@ -43,6 +45,8 @@ export function planBuilding(roomId: string, world: RoomWorld, changes: Int32Arr
   const madeItems: number[] = [];
   const madeNpcs: number[] = [];
   const homeless = new Set<number>();
+  const undoers = new Set<number>();
+  const savedSlots = new Set<number>();
   const text = (i: number) => {
     assert(texts[i] !== undefined, 'a building record names a text of its batch');
     return texts[i]!;
@@ -54,9 +58,22 @@ export function planBuilding(roomId: string, world: RoomWorld, changes: Int32Arr
       continue;
     }
     const building = entity === Entity.location || entity === Entity.exit || (entity === Entity.item && (field === Field.created || field === Field.title))
-      || (entity === Entity.character && field === Field.npc);
+      || (entity === Entity.character && field === Field.npc) || entity === Entity.undo;
     if (!building) continue;
     const d = (draft ??= open(world));
+    if (entity === Entity.undo) {
+      if (field === Field.cell) {
+        d.undo = grownZero(d.undo, id + 1);
+        d.undo[id] = value;
+        undoers.add(Math.floor(id / UNDO_I32S));
+      } else {
+        // The text a @title or @describe replaces, kept for @undo (the rules never see texts).
+        const place = d.locations[value]!;
+        d.undoTexts.set(id, field === Field.saveTitle ? place.title : place.description);
+        savedSlots.add(id);
+      }
+      continue;
+    }
     if (entity === Entity.location) {
       if (field === Field.created) {
         assert(id === d.locations.length, 'a new place has the next index');
@@ -64,6 +81,11 @@ export function planBuilding(roomId: string, world: RoomWorld, changes: Int32Arr
         d.exits = grown(d.exits, (id + 1) * DIRECTION_COUNT);
         d.locks = grown(d.locks, (id + 1) * DIRECTION_COUNT);
         madePlaces.add(id);
+      } else if (field === Field.restoreTitle || field === Field.restoreDescription) {
+        const saved = d.undoTexts.get(value);
+        assert(saved !== undefined, 'an undone title names a text kept for it');
+        const place = d.locations[id]!;
+        d.locations[id] = field === Field.restoreTitle ? { ...place, title: saved } : { ...place, description: saved };
       } else {
         const place = d.locations[id]!;
         d.locations[id] = field === Field.title ? { ...place, title: text(value) } : { ...place, description: text(value) };
@@ -97,8 +119,37 @@ export function planBuilding(roomId: string, world: RoomWorld, changes: Int32Arr
   return {
     world: next,
     before: [...placeStatements(roomId, next, touchedPlaces), ...doorStatements(roomId, next, touchedDoors), ...itemStatements(roomId, next, madeItems)],
-    after: npcStatements(roomId, next, madeNpcs),
+    after: [...npcStatements(roomId, next, madeNpcs), ...undoStatements(roomId, next, undoers, savedSlots)],
   };
+}
+
+/** The builders' @undo rings that changed, and the texts their steps replaced. */
+function undoStatements(roomId: string, world: RoomWorld, undoers: ReadonlySet<number>, slots: ReadonlySet<number>): Statement[] {
+  const out: Statement[] = [];
+  if (undoers.size > 0) {
+    const ids = [...undoers].sort((a, b) => a - b);
+    out.push({
+      text: `INSERT INTO undo_steps (room_id, character_id, cells) SELECT $1, c, ARRAY(SELECT jsonb_array_elements_text(j)::int)
+        FROM unnest($2::int[], $3::jsonb[]) AS t(c, j) ON CONFLICT (room_id, character_id) DO UPDATE SET cells = EXCLUDED.cells`,
+      values: [roomId, ids, ids.map((c) => JSON.stringify(Array.from(world.undo!.subarray(c * UNDO_I32S, (c + 1) * UNDO_I32S))))],
+    });
+  }
+  if (slots.size > 0) {
+    const ids = [...slots].sort((a, b) => a - b);
+    out.push({
+      text: `INSERT INTO undo_texts (room_id, slot, text) SELECT $1, * FROM unnest($2::int[], $3::text[])
+        ON CONFLICT (room_id, slot) DO UPDATE SET text = EXCLUDED.text`,
+      values: [roomId, ids, ids.map((s) => world.undoTexts!.get(s)!)],
+    });
+  }
+  return out;
+}
+
+function grownZero(table: Int32Array, length: number): Int32Array {
+  if (table.length >= length) return table;
+  const bigger = new Int32Array(Math.max(length, table.length * 2));
+  bigger.set(table);
+  return bigger;
 }
 
 function open(world: RoomWorld): Draft {
@@ -107,6 +158,7 @@ function open(world: RoomWorld): Draft {
     items: [...world.items], itemWeight: [...world.itemWeight], itemDamage: [...world.itemDamage], itemHome: [...world.itemHome],
     npcs: new Map(world.npcs),
     npc: { hp: [...world.npcHp], damage: [...world.npcDamage], home: [...world.npcHome], wander: [...world.npcWander], wants: [...world.npcWants] },
+    undo: (world.undo ?? new Int32Array(0)).slice(), undoTexts: new Map(world.undoTexts ?? []),
   };
 }
 
@@ -116,6 +168,7 @@ function close(world: RoomWorld, d: Draft): RoomWorld {
     ...world, locations: d.locations, locationCount: d.locations.length, exits: d.exits, locks: d.locks,
     items: d.items, itemWeight: ints(d.itemWeight), itemDamage: ints(d.itemDamage), itemHome: ints(d.itemHome), npcs: d.npcs,
     npcHp: ints(d.npc.hp), npcDamage: ints(d.npc.damage), npcHome: ints(d.npc.home), npcWander: ints(d.npc.wander), npcWants: ints(d.npc.wants),
+    undo: d.undo, undoTexts: d.undoTexts,
   };
 }
 

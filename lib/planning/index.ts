@@ -43,8 +43,8 @@ export function applyChanges(projection: Projection, changes: Int32Array, create
       if (entity === Entity.room) {
         assert(field === Field.seed, `room field ${field}`);
         draft.seed = value;
-      } else if (entity === Entity.location || entity === Entity.exit) {
-        continue; // the map: planBuilding
+      } else if (entity === Entity.location || entity === Entity.exit || entity === Entity.undo) {
+        continue; // the map and the builders' @undo steps: planBuilding
       } else if (entity === Entity.item && field === Field.created) {
         assert(id === draft.items.length, 'a made thing has the next index');
         draft.items.push({ place: NOWHERE });

@@ -105,6 +105,11 @@ export function mapDifference(replayed: RoomWorld, stored: RoomWorld): string | 
   for (const [i, it] of replayed.items.entries()) if (it.name !== stored.items[i]!.name || it.key !== stored.items[i]!.key) return `thing ${i}: replayed ${it.key}, stored ${stored.items[i]!.key}`;
   const npcs = (w: RoomWorld) => JSON.stringify([...w.npcs].map(([id, n]) => [id, n.key]));
   if (npcs(replayed) !== npcs(stored)) return `creatures: replayed ${npcs(replayed)}, stored ${npcs(stored)}`;
+  // @undo: the builders' rings (a missing cell is 0) and the texts their steps replaced.
+  const [ru, su] = [replayed.undo ?? new Int32Array(0), stored.undo ?? new Int32Array(0)];
+  for (let i = 0; i < Math.max(ru.length, su.length); i++) if ((ru[i] ?? 0) !== (su[i] ?? 0)) return `undo cell ${i}: replayed ${ru[i] ?? 0}, stored ${su[i] ?? 0}`;
+  const texts = (w: RoomWorld) => JSON.stringify([...(w.undoTexts ?? new Map())].sort(([a], [b]) => a - b));
+  if (texts(replayed) !== texts(stored)) return `undo texts: replayed ${texts(replayed)}, stored ${texts(stored)}`;
   return null;
 }
 

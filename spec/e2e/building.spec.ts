@@ -1,7 +1,8 @@
 // Building in the game (issue 17) as real clients see it through a private Prosody:
 // the world file's owner digs, describes, makes a way, creates and locks; a player
 // walks into the new place and takes the new thing; a player who is not a builder
-// is refused and changes nothing; an admin granted in the game may build; the
+// is refused and changes nothing; the owner's @undo takes a new thing away again;
+// an admin granted in the game may build; the
 // command log replays to the stored state (the grown map included) in every engine.
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,6 +86,16 @@ describe(`building in the game through Prosody, ${kind} database`, function () {
     const grant = await olga.iq(room, 'set', xml('query', { xmlns: NS_ADMIN }, xml('item', { affiliation: 'admin', jid: bob.jid.split('/')[0] })));
     expect(grant.attrs.type).to.equal('result');
     expect(await act(bob, '@create a wooden stool', /./)).to.equal('You make the wooden stool.');
+  });
+
+  it('lets the owner take back a thing just made with @undo: it is gone for another player too', async function () {
+    expect(await act(olga, '@create a tin cup', /tin cup/)).to.equal('You make the tin cup.');
+    expect(await act(bob, 'look', /Exits:/)).to.match(/tin cup/);
+    bob.mark();
+    expect(await act(olga, '@undo', /undo/)).to.equal('You undo @create.');
+    await bob.waitFor((el) => el.name === 'message' && /Olga undoes @create\./.test(el.getChildText('body') ?? ''));
+    expect(await act(bob, 'look', /Exits:/)).not.to.match(/tin cup/);
+    expect(await act(bob, 'take cup', /./)).not.to.match(/You take/);
   });
 
   it('exports the grown world and replays the log to the stored state in wasm, js and model', async function () {

@@ -3,7 +3,7 @@
 // change records planning turns into SQL, and that the engines agree on each.
 import { expect } from 'chai';
 import {
-  carriedBy, Cmd, COMMAND_I32S, compileKernel, DIRECTIONS, DIRECTION_COUNT, EFFECT_I32S, Entity, everyoneAt, Field, FLAG_CREATED, FLAG_NPC,
+  carriedBy, Cmd, UNDO_I32S, UNDO_STEPS_MAX, COMMAND_I32S, compileKernel, DIRECTIONS, DIRECTION_COUNT, EFFECT_I32S, Entity, everyoneAt, Field, FLAG_CREATED, FLAG_NPC,
   FLAG_PRESENT, Fx, ITEMS_MAX, KernelEngine, LOCATIONS_MAX, ModelEngine, NOWHERE, NPC_HP_BUILT, NPCS_MAX, PLAYER_HP, portableKernel, Refusal,
   type BatchOutput, type Engine, type EngineState, type Spare, type WorldMap,
 } from '../../lib/engines/index.ts';
@@ -69,7 +69,9 @@ const rows = (flat: Int32Array, width: number, keep = width) => {
   return out;
 };
 const effects = (out: BatchOutput) => rows(out.effects, EFFECT_I32S, 5);
-const changes = (out: BatchOutput) => rows(out.changes, 4);
+/** The records of the map and characters (the builder's @undo ring is checked by the @undo specs). */
+const changes = (out: BatchOutput) => rows(out.changes, 4).filter(([entity]) => entity !== Entity.undo);
+const undoRecords = (out: BatchOutput) => rows(out.changes, 4).filter(([entity]) => entity === Entity.undo);
 /** A refusal changes nothing: no records, the state as it was, and the builder is told why. */
 function refused(start: EngineState, lines: Line[], reason: number, arg: number, matches: number[] = []) {
   const { out, after } = play(start, lines, matches);
@@ -189,11 +191,90 @@ describe('building rules (wasm, js and model agree on each)', function () {
     expect(out.changes).to.have.length(0);
   });
 
-  it('a builder who is not in the world builds nothing; @undo (not kept yet) says there is nothing to undo', function () {
+  it('a builder who is not in the world builds nothing; @undo with no step kept says there is nothing to undo', function () {
     const away = { ...state(), flags: ints([FLAG_CREATED | FLAG_PRESENT | FLAG_NPC, FLAG_CREATED, FLAG_CREATED | FLAG_PRESENT]) };
     const { out } = play(away, [['dig', ANN, dir('north'), 0]]);
     expect(effects(out)).to.deep.equal([[ANN, Fx.notPresent, 0, 0, 0]]);
     refused(state(), [['undo', ANN]], Refusal.nothingToUndo, 0);
+  });
+
+  describe('@undo (the builder\'s last building commands, a ring of UNDO_STEPS_MAX)', function () {
+    const undone = (kind: number) => [everyoneAt(HALL), Fx.undone, ANN, kind, 0];
+    const NEW = 2; // the first thing made here
+    /** The builder's ring as the batch left it: next step, steps kept. */
+    const ring = (after: Required<EngineState>) => [after.map.undo?.[ANN * UNDO_I32S] ?? 0, after.map.undo?.[ANN * UNDO_I32S + 1] ?? 0];
+
+    it('@create then @undo: the thing goes NOWHERE, the step is used up, a second @undo has nothing left', function () {
+      const { out, after } = play(state(), [['create', ANN, 0], ['undo', ANN]]);
+      expect(effects(out).slice(1)).to.deep.equal([undone(Cmd.create)]);
+      expect(changes(out).slice(-1)).to.deep.equal([[Entity.item, NEW, Field.place, NOWHERE]]);
+      expect(after.itemPlace[NEW]).to.equal(NOWHERE);
+      expect(ring(after)).to.deep.equal([0, 0]);
+      refused(after, [['undo', ANN]], Refusal.nothingToUndo, 0);
+    });
+
+    it('the ring is state: made in one batch, undone in the next from the snapshot (as after a restart)', function () {
+      const first = play(state(), [['create', ANN, 0]]);
+      expect(undoRecords(first.out)).to.deep.equal([
+        [Entity.undo, ANN * UNDO_I32S + 2, Field.cell, Cmd.create], [Entity.undo, ANN * UNDO_I32S + 3, Field.cell, NEW],
+        [Entity.undo, ANN * UNDO_I32S + 4, Field.cell, 0], [Entity.undo, ANN * UNDO_I32S + 5, Field.cell, 0],
+        [Entity.undo, ANN * UNDO_I32S, Field.cell, 1], [Entity.undo, ANN * UNDO_I32S + 1, Field.cell, 1]]);
+      expect(ring(first.after)).to.deep.equal([1, 1]);
+      const { out, after } = play(first.after, [['undo', ANN]]);
+      expect(effects(out)).to.deep.equal([undone(Cmd.create)]);
+      expect(after.itemPlace[NEW]).to.equal(NOWHERE);
+    });
+
+    it('@dig then @undo: both ways go, the place stays (unreachable)', function () {
+      const { out, after } = play(state(), [['dig', ANN, dir('north'), 0], ['undo', ANN]]);
+      expect(effects(out).slice(1)).to.deep.equal([undone(Cmd.dig)]);
+      expect(changes(out).slice(-2)).to.deep.equal([[Entity.exit, door(HALL, 'north'), Field.to, -1], [Entity.exit, door(2, 'south'), Field.to, -1]]);
+      expect([after.map.locationCount, after.map.exits[door(HALL, 'north')], after.map.exits[door(2, 'south')]]).to.deep.equal([3, -1, -1]);
+    });
+
+    it('@exit, @unexit (with its lock) and @lock are put back as they were', function () {
+      const made = play(state(), [['exit', ANN, dir('north'), YARD], ['undo', ANN]]);
+      expect(changes(made.out).slice(-1)).to.deep.equal([[Entity.exit, door(HALL, 'north'), Field.to, -1]]);
+      const locked = play(state(), [['lock', ANN, dir('east'), 0, 1], ['unexit', ANN, dir('east')], ['undo', ANN]], [KEY]);
+      expect(changes(locked.out).slice(-2)).to.deep.equal([[Entity.exit, door(HALL, 'east'), Field.to, YARD], [Entity.exit, door(HALL, 'east'), Field.lock, KEY]]);
+      const relocked = play(locked.after, [['undo', ANN]]);
+      expect(effects(relocked.out)).to.deep.equal([undone(Cmd.lock)]);
+      expect([relocked.after.map.exits[door(HALL, 'east')], relocked.after.map.locks[door(HALL, 'east')]]).to.deep.equal([YARD, -1]);
+    });
+
+    it('@destroy then @undo: the thing is back where it was; @npc then @undo: the creature leaves the world', function () {
+      const back = play(state(), [['destroy', ANN, 0, 1], ['undo', ANN]], [LAMP]);
+      expect(changes(back.out).slice(-1)).to.deep.equal([[Entity.item, LAMP, Field.place, HALL]]);
+      const gone = play(state(), [['npc', ANN, 0], ['undo', ANN]]);
+      expect(effects(gone.out).slice(1)).to.deep.equal([[everyoneAt(HALL), Fx.depart, 3, -1, 0], undone(Cmd.npc)]);
+      expect(gone.after.flags[3]! & FLAG_PRESENT).to.equal(0);
+    });
+
+    it('@title and @describe keep the text they replace with the host (save record), @undo asks for it back (restore record)', function () {
+      const { out } = play(state(), [['title', ANN, 0], ['describe', ANN, 1], ['undo', ANN], ['undo', ANN]]);
+      const slot = (step: number) => ANN * UNDO_STEPS_MAX + step;
+      expect(changes(out)).to.deep.equal([
+        [Entity.location, HALL, Field.title, 0], [Entity.location, HALL, Field.description, 1],
+        [Entity.location, HALL, Field.restoreDescription, slot(1)], [Entity.location, HALL, Field.restoreTitle, slot(0)]]);
+      expect(undoRecords(out).filter(([, , field]) => field !== Field.cell)).to.deep.equal([
+        [Entity.undo, slot(0), Field.saveTitle, HALL], [Entity.undo, slot(1), Field.saveDescription, HALL]]);
+    });
+
+    it('a result someone changed since is refused, says what, and its step is dropped', function () {
+      const { out, after } = play(state(), [['create', ANN, 0], ['destroy', BOB, 0, 1], ['undo', ANN], ['undo', ANN]], [NEW]);
+      expect(effects(out).slice(2)).to.deep.equal([[ANN, Fx.buildRefused, Refusal.changedSince, Cmd.create, 0], [ANN, Fx.buildRefused, Refusal.nothingToUndo, 0, 0]]);
+      expect(after.itemPlace[NEW]).to.equal(NOWHERE);
+      const dug = play(state(), [['dig', ANN, dir('north'), 0], ['go', BOB, dir('north')], ['undo', ANN]]);
+      expect(effects(dug.out).slice(-1)).to.deep.equal([[ANN, Fx.buildRefused, Refusal.changedSince, Cmd.dig, 0]]);
+    });
+
+    it(`keeps the last ${UNDO_STEPS_MAX} steps: older ones are forgotten`, function () {
+      const makes: Line[] = Array.from({ length: UNDO_STEPS_MAX + 1 }, () => ['create', ANN, 0]);
+      const undos: Line[] = Array.from({ length: UNDO_STEPS_MAX + 1 }, () => ['undo', ANN]);
+      const { out, after } = play(state(), [...makes, ...undos]);
+      expect(effects(out).slice(-2)).to.deep.equal([undone(Cmd.create), [ANN, Fx.buildRefused, Refusal.nothingToUndo, 0, 0]]);
+      expect([...after.itemPlace.slice(NEW)]).to.deep.equal([HALL, ...Array.from({ length: UNDO_STEPS_MAX }, () => NOWHERE)]);
+    });
   });
 
   it('a batch that fails rolls back by loading the committed state: the map as it was', function () {

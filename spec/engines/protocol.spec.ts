@@ -84,6 +84,9 @@ describe('engines protocol (TypeScript and AssemblyScript agree)', function () {
       NPC_HP_BUILT: protocol.NPC_HP_BUILT,
       NPC_DAMAGE_BUILT: protocol.NPC_DAMAGE_BUILT,
       NOWHERE: protocol.NOWHERE,
+      UNDO_STEPS_MAX: protocol.UNDO_STEPS_MAX,
+      UNDO_RECORD_I32S: protocol.UNDO_RECORD_I32S,
+      UNDO_I32S: protocol.UNDO_I32S,
     };
     expect([protocol.LOCATIONS_MAX, protocol.ITEMS_MAX, protocol.NPCS_MAX]).to.deep.equal([LOCATIONS_PER_ROOM_MAX, ITEMS_PER_ROOM_MAX, NPCS_PER_ROOM_MAX]);
     for (const [constant, value] of Object.entries(expected)) {

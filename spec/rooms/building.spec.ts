@@ -141,6 +141,23 @@ describe('building in a room (lib/rooms, issue 17) on the embedded database', fu
     expect(await type('Ben', BEN, 'up')).to.deep.equal(['The Tall Tower\nWind whistles through the broken slates.\nAlso here: Hermit\nExits: down']);
   });
 
+  it('@undo takes back the builder\'s last steps, and they survive a restart (undo, restart, undo again)', async function () {
+    expect((await type('Ann', ANN, 'look'))[0]).to.match(/^Town Square\n/);
+    expect(await type('Ann', ANN, '@title Cup Square')).to.deep.equal(['This place is now called Cup Square.']);
+    expect(await type('Ann', ANN, '@create a tin cup')).to.deep.equal(['You make the tin cup.']);
+    expect(await type('Ann', ANN, '@undo')).to.deep.equal(['You undo @create.']);
+    expect((await type('Ann', ANN, 'look'))[0]).to.not.match(/tin cup/);
+    expect(await rows("SELECT text FROM undo_texts WHERE room_id = 'realm' ORDER BY slot DESC LIMIT 1")).to.deep.equal([{ text: 'Town Square' }]);
+    room = open((await loadRoom(db, 'realm'))!);
+    expect(await type('Ann', ANN, '@undo')).to.deep.equal(['You undo @title.']);
+    expect((await type('Ann', ANN, 'look'))[0]).to.match(/^Town Square\n/);
+    expect((await rows("SELECT title FROM locations WHERE room_id = 'realm' AND idx = 0"))[0]).to.deep.equal({ title: 'Town Square' });
+    // Older steps are still kept: the way east from the tower comes back, for Ben who stands there.
+    expect(await type('Ann', ANN, '@undo')).to.deep.equal(['You undo @unexit.']);
+    expect((await type('Ben', BEN, 'look'))[0]).to.match(/Exits: east, down$/);
+    expect(await type('Ben', BEN, '@undo')).to.deep.equal([NOT_A_BUILDER]);
+  });
+
   for (const [name, make] of [
     ['wasm', (map: Parameters<typeof KernelEngine.wasm>[1]) => KernelEngine.wasm(compileKernel(), map, 16)],
     ['js', (map: Parameters<typeof KernelEngine.wasm>[1]) => KernelEngine.js(portableKernel(), map, 16)],

@@ -49,6 +49,7 @@ const ENTITY_CHARACTER: i32 = 1;
 const ENTITY_ITEM: i32 = 2;
 const ENTITY_LOCATION: i32 = 4;
 const ENTITY_EXIT: i32 = 5;
+const ENTITY_UNDO: i32 = 6;
 const FIELD_LOCATION: i32 = 1;
 const FIELD_PRESENT: i32 = 2;
 const FIELD_CREATED: i32 = 3;
@@ -61,6 +62,11 @@ const FIELD_DESCRIPTION: i32 = 8;
 const FIELD_TO: i32 = 9;
 const FIELD_LOCK: i32 = 10;
 const FIELD_NPC: i32 = 11;
+const FIELD_CELL: i32 = 12;
+const FIELD_SAVE_TITLE: i32 = 13;
+const FIELD_SAVE_DESCRIPTION: i32 = 14;
+const FIELD_RESTORE_TITLE: i32 = 15;
+const FIELD_RESTORE_DESCRIPTION: i32 = 16;
 
 const FX_DESCRIPTION: i32 = 1;
 const FX_ARRIVE: i32 = 2;
@@ -109,6 +115,7 @@ const REFUSAL_ITEMS_MAX: i32 = 4;
 const REFUSAL_NPCS_MAX: i32 = 5;
 const REFUSAL_IS_KEY: i32 = 6;
 const REFUSAL_NOTHING_TO_UNDO: i32 = 7;
+const REFUSAL_CHANGED_SINCE: i32 = 8;
 
 // Where a named thing is looked for (the first four are also notFound's argument).
 const SCOPE_HERE: i32 = 0; // items at the actor's location
@@ -137,6 +144,10 @@ const CREATED_ITEM_WEIGHT: i32 = 1;
 const NPC_HP_BUILT: i32 = 5;
 const NPC_DAMAGE_BUILT: i32 = 1;
 const NOWHERE: i32 = -1073741824; // a destroyed item's place: no location, no carrier
+// @undo: per character a ring of UNDO_STEPS_MAX records (kind, x, y, z) after two cells (next slot, steps kept).
+const UNDO_STEPS_MAX: i32 = 8;
+const UNDO_RECORD_I32S: i32 = 4;
+const UNDO_I32S: i32 = 34;
 
 const COMMAND_I32S: i32 = 6;
 const CHANGE_I32S: i32 = 4;
@@ -175,6 +186,7 @@ const H_CHANGE_BASE: i32 = 28;
 const H_LOCATIONS_RESERVED: i32 = 29;
 const H_ITEMS_RESERVED: i32 = 30;
 const H_CHARACTERS_RESERVED: i32 = 31;
+const H_UNDO: i32 = 32;
 
 // The header, read at the start of every run: set only by readHeader.
 let header: i32 = 0;
@@ -207,6 +219,7 @@ let changeBase: i32 = 0;
 let locationsReserved: i32 = 0;
 let itemsReserved: i32 = 0;
 let charactersReserved: i32 = 0;
+let undo: i32 = 0;
 
 // Per run.
 let seed: i32 = 0;
@@ -250,6 +263,8 @@ function readHeader(at: i32): void {
   locationsReserved = slot(H_LOCATIONS_RESERVED);
   itemsReserved = slot(H_ITEMS_RESERVED);
   charactersReserved = slot(H_CHARACTERS_RESERVED);
+  undo = slot(H_UNDO);
+  assert(UNDO_I32S == 2 + UNDO_STEPS_MAX * UNDO_RECORD_I32S);
   assert(startLocation >= 0 && startLocation < locationCount);
   assert(npcCount <= characterCount);
   assert(locationCount <= locationsReserved && itemCount <= itemsReserved && characterCount <= charactersReserved);
@@ -661,11 +676,15 @@ function dig(actor: i32, direction: i32, title: i32): void {
   change(ENTITY_LOCATION, made, FIELD_TITLE, title);
   openWay(door(here, direction), made);
   setExit(door(made, opposite(direction)), here);
+  remember(actor, CMD_DIG, here, direction, made);
   broadcast(here, -1, FX_DUG, actor, direction, made);
 }
 
 function retitle(actor: i32, field: i32, text: i32): void {
   const here = locationOf(actor);
+  const step = remember(actor, field == FIELD_TITLE ? CMD_TITLE : CMD_DESCRIBE, here, 0, 0);
+  // The host keeps the text this one replaces, for @undo (the kernel never sees texts).
+  change(ENTITY_UNDO, actor * UNDO_STEPS_MAX + step, field == FIELD_TITLE ? FIELD_SAVE_TITLE : FIELD_SAVE_DESCRIPTION, here);
   change(ENTITY_LOCATION, here, field, text);
   broadcast(here, -1, field == FIELD_TITLE ? FX_TITLED : FX_DESCRIBED, actor, here, 0);
 }
@@ -675,6 +694,7 @@ function exit(actor: i32, direction: i32, to: i32): void {
   if (at(exits, door(here, direction)) >= 0) return refuse(actor, REFUSAL_EXIT_EXISTS, direction);
   if (to < 0 || to >= locationCount) return refuse(actor, REFUSAL_NO_PLACE, 0);
   openWay(door(here, direction), to);
+  remember(actor, CMD_EXIT, door(here, direction), to, 0);
   broadcast(here, -1, FX_EXIT_MADE, actor, direction, to);
 }
 
@@ -682,6 +702,7 @@ function unexit(actor: i32, direction: i32): void {
   const here = locationOf(actor);
   const d = door(here, direction);
   if (at(exits, d) < 0) return refuse(actor, REFUSAL_NO_EXIT, direction);
+  remember(actor, CMD_UNEXIT, d, at(exits, d), at(locks, d));
   if (at(locks, d) >= 0) setLock(d, -1);
   setExit(d, -1);
   broadcast(here, -1, FX_EXIT_REMOVED, actor, direction, 0);
@@ -692,6 +713,7 @@ function lock(actor: i32, direction: i32, offset: i32, count: i32): void {
   const d = door(here, direction);
   if (at(exits, d) < 0) return refuse(actor, REFUSAL_NO_EXIT, direction);
   if (!resolve(actor, offset, count, SCOPE_THING)) return;
+  remember(actor, CMD_LOCK, d, at(locks, d), found);
   setLock(d, found);
   broadcast(here, -1, FX_LOCK_MADE, actor, direction, found);
 }
@@ -708,15 +730,23 @@ function create(actor: i32, name: i32): void {
   change(ENTITY_ITEM, made, FIELD_CREATED, here);
   change(ENTITY_ITEM, made, FIELD_TITLE, name);
   setPlace(made, here);
+  remember(actor, CMD_CREATE, made, 0, 0);
   broadcast(here, -1, FX_CREATED, actor, made, 0);
+}
+
+/** It opens a way, or completes a creature's quest: destroying it would lose them. */
+function isKey(item: i32): bool {
+  const doors = locationCount * DIRECTIONS;
+  for (let d = 0; d < doors; d++) if (at(exits, d) >= 0 && at(locks, d) == item) return true;
+  for (let n = 0; n < npcCount; n++) if (isNpc(n) && at(npcWants, n) == item) return true;
+  return false;
 }
 
 function destroy(actor: i32, offset: i32, count: i32): void {
   if (!resolve(actor, offset, count, SCOPE_THING)) return;
   const item = found;
-  const doors = locationCount * DIRECTIONS;
-  for (let d = 0; d < doors; d++) if (at(exits, d) >= 0 && at(locks, d) == item) return refuse(actor, REFUSAL_IS_KEY, item);
-  for (let n = 0; n < npcCount; n++) if (isNpc(n) && at(npcWants, n) == item) return refuse(actor, REFUSAL_IS_KEY, item);
+  if (isKey(item)) return refuse(actor, REFUSAL_IS_KEY, item);
+  remember(actor, CMD_DESTROY, item, placeOf(item), 0);
   setPlace(item, NOWHERE);
   broadcast(locationOf(actor), -1, FX_DESTROYED, actor, item, 0);
 }
@@ -753,7 +783,93 @@ function npc(actor: i32, name: i32): void {
   setHp(made, NPC_HP_BUILT);
   setLocation(made, here);
   setFlag(made, FLAG_PRESENT, FIELD_PRESENT, true);
+  remember(actor, CMD_NPC, made, 0, 0);
   broadcast(here, -1, FX_NPC_MADE, actor, made, 0);
+}
+
+// ---- @undo: each builder's last UNDO_STEPS_MAX building commands, as state ----
+// A record says what to put back; it is written through change records like the map,
+// so it is logged, stored with the room and rolled back with an uncommitted batch.
+
+function undoCell(actor: i32, cell: i32): i32 {
+  return at(undo, actor * UNDO_I32S + cell);
+}
+
+function setUndoCell(actor: i32, cell: i32, value: i32): void {
+  put(undo, actor * UNDO_I32S + cell, value);
+  change(ENTITY_UNDO, actor * UNDO_I32S + cell, FIELD_CELL, value);
+}
+
+/** Pushes a record (the oldest goes when the ring is full); returns its step (0..UNDO_STEPS_MAX-1). */
+function remember(actor: i32, kind: i32, x: i32, y: i32, z: i32): i32 {
+  const step = undoCell(actor, 0);
+  const base = 2 + step * UNDO_RECORD_I32S;
+  setUndoCell(actor, base, kind);
+  setUndoCell(actor, base + 1, x);
+  setUndoCell(actor, base + 2, y);
+  setUndoCell(actor, base + 3, z);
+  setUndoCell(actor, 0, step + 1 == UNDO_STEPS_MAX ? 0 : step + 1);
+  if (undoCell(actor, 1) < UNDO_STEPS_MAX) setUndoCell(actor, 1, undoCell(actor, 1) + 1);
+  return step;
+}
+
+function someoneAt(location: i32): bool {
+  for (let c = 0; c < characterCount; c++) if (isPresent(c) && locationOf(c) == location) return true;
+  return false;
+}
+
+/** Whether what the record made or changed is still as it left it (else someone changed it since). */
+function unchanged(kind: i32, x: i32, y: i32, z: i32): bool {
+  if (kind == CMD_DIG) {
+    return at(exits, door(x, y)) == z && at(locks, door(x, y)) < 0 && at(exits, door(z, opposite(y))) == x && !someoneAt(z);
+  }
+  if (kind == CMD_EXIT) return at(exits, x) == y && at(locks, x) < 0;
+  if (kind == CMD_UNEXIT) return at(exits, x) < 0;
+  if (kind == CMD_LOCK) return at(exits, x) >= 0 && at(locks, x) == z;
+  if (kind == CMD_CREATE) return placeOf(x) != NOWHERE && !isKey(x);
+  if (kind == CMD_DESTROY) return placeOf(x) == NOWHERE;
+  if (kind == CMD_NPC) return isPresent(x);
+  return true; // a title or description: the text it replaced goes back
+}
+
+/** A key that was destroyed since cannot lock again: the way stays open. */
+function keyOrOpen(item: i32): i32 {
+  return item >= 0 && placeOf(item) != NOWHERE ? item : -1;
+}
+
+function putBack(actor: i32, step: i32, kind: i32, x: i32, y: i32, z: i32): void {
+  if (kind == CMD_DIG) {
+    setExit(door(x, y), -1); // the place stays, unreachable; its number is kept like a destroyed thing's
+    setExit(door(z, opposite(y)), -1);
+  } else if (kind == CMD_EXIT) setExit(x, -1);
+  else if (kind == CMD_UNEXIT) {
+    setExit(x, y);
+    if (keyOrOpen(z) >= 0) setLock(x, z);
+  } else if (kind == CMD_LOCK) setLock(x, keyOrOpen(y));
+  else if (kind == CMD_CREATE) setPlace(x, NOWHERE);
+  else if (kind == CMD_DESTROY) setPlace(x, y);
+  else if (kind == CMD_NPC) {
+    broadcast(locationOf(x), -1, FX_DEPART, x, -1, 0);
+    setFlag(x, FLAG_PRESENT, FIELD_PRESENT, false);
+  } else change(ENTITY_LOCATION, x, kind == CMD_TITLE ? FIELD_RESTORE_TITLE : FIELD_RESTORE_DESCRIPTION, actor * UNDO_STEPS_MAX + step);
+}
+
+/** Takes back the builder's last building command still kept; one whose result was changed since is dropped, with why. */
+function undoLast(actor: i32): void {
+  const count = undoCell(actor, 1);
+  if (count == 0) return refuse(actor, REFUSAL_NOTHING_TO_UNDO, 0);
+  const next = undoCell(actor, 0);
+  const step = next == 0 ? UNDO_STEPS_MAX - 1 : next - 1;
+  const base = 2 + step * UNDO_RECORD_I32S;
+  const kind = undoCell(actor, base);
+  const x = undoCell(actor, base + 1);
+  const y = undoCell(actor, base + 2);
+  const z = undoCell(actor, base + 3);
+  setUndoCell(actor, 0, step);
+  setUndoCell(actor, 1, count - 1);
+  if (!unchanged(kind, x, y, z)) return refuse(actor, REFUSAL_CHANGED_SINCE, kind);
+  putBack(actor, step, kind, x, y, z);
+  broadcast(locationOf(actor), -1, FX_UNDONE, actor, kind, 0);
 }
 
 function build(kind: i32, actor: i32, a: i32, b: i32, c: i32): void {
@@ -768,7 +884,7 @@ function build(kind: i32, actor: i32, a: i32, b: i32, c: i32): void {
   else if (kind == CMD_CREATE) create(actor, a);
   else if (kind == CMD_DESTROY) destroy(actor, a, b);
   else if (kind == CMD_NPC) npc(actor, a);
-  else if (kind == CMD_UNDO) refuse(actor, REFUSAL_NOTHING_TO_UNDO, 0);
+  else if (kind == CMD_UNDO) undoLast(actor);
   else assert(false);
 }
 
@@ -803,7 +919,7 @@ function apply(kind: i32, actor: i32, a: i32, b: i32, c: i32, d: i32): void {
 
 /** Change records one command may write at most (a death drops everything carried). */
 function changesPerCommandMax(): i32 {
-  return 8 + 2 * itemCount + npcCount;
+  return 16 + 2 * itemCount + npcCount;
 }
 
 /** Effect records one command may write at most (a tick moves every NPC). */
