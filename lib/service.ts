@@ -89,6 +89,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let claiming: Promise<void> | null = null;
   const claim = (): Promise<void> => (claiming ??= claimFreeRooms().finally(() => { claiming = null; }));
   const claimFreeRooms = async () => {
+    // A standby serves nothing: the rooms are for the instance the XMPP server let in.
+    if (edge.standingBy) return;
     const all = await listRooms(db);
     edge.knownRooms = new Set(all.map((r) => r.id));
     for (const { id } of all) {
@@ -124,6 +126,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await sleep(pause);
     }
   };
+  // Refused at the XMPP server because another instance holds the domain (Prosody):
+  // whatever this one held goes back, so the instance players can reach claims it.
+  edge.onStandby(() => {
+    for (const id of [...rooms.keys()]) {
+      void abandon(id).then(() => locks.release(id)).catch((err: Error) => log.error({ err, room: id }, 'giving a room back'));
+    }
+  });
+  // Let in (at start, after an outage, or taking over from a standby): claim at once rather than at the next period.
+  edge.onOnline(() => {
+    if (started && !stopping) void claim().catch((err: Error) => log.warn({ err: err.message }, 'claiming rooms'));
+  });
   locks.onLost((lost) => {
     for (const id of lost) void regain(id).catch((err: Error) => log.error({ err, room: id }, 'taking a room lock back'));
   });
@@ -133,14 +146,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   // Up before the rooms load, so that a supervisor sees a live process that is not ready yet.
   const metrics = prometheus ? await serveMetrics(prometheus.registry, {
     port: config.metricsPort, host: config.metricsHost,
-    readiness: readiness({ db, xmppOnline: () => edge.online, roomsClaimed: () => started, stopping: () => stopping }),
+    readiness: readiness({ db, xmppOnline: () => edge.online, standingBy: () => edge.standingBy, roomsClaimed: () => started, stopping: () => stopping }),
   }) : undefined;
   await claim();
   started = true;
   const claimer = setInterval(() => void claim().catch((err: Error) => log.warn({ err: err.message }, 'claiming rooms')), OWNERSHIP_RETRY_MS);
   claimer.unref();
   await edge.start();
-  log.info({ rooms: [...rooms.keys()], domain: config.xmppDomain, database: db.kind, ...(metrics ? { metrics: `${metrics.url}/metrics` } : {}) }, 'serving');
+  // A standby has said so (the edge logs it once); "serving" is for the instance players reach.
+  if (!edge.standingBy) log.info({ rooms: [...rooms.keys()], domain: config.xmppDomain, database: db.kind, ...(metrics ? { metrics: `${metrics.url}/metrics` } : {}) }, 'serving');
   return {
     db, edge, rooms,
     stop: async () => {
