@@ -122,6 +122,23 @@ export const PRESENCE_BYTES_ESTIMATE = 256;
 /** Reconnecting to the XMPP server: the first pause, and the longest (doubling between, with jitter). */
 export const RECONNECT_DELAY_MS_MIN = 500;
 export const RECONNECT_DELAY_MS_MAX = 30000;
+/**
+ * A hot standby (Prosody takes one connection per component domain and refuses the
+ * next with <conflict/>): how often it knocks again. Fixed, not backed off: the pause
+ * bounds how long the domain goes unserved after the active instance dies.
+ */
+export const STANDBY_RETRY_MS = 1000;
+/**
+ * How often an instance writes its row in the instances table (bin/flux status),
+ * by default; one not heard from for INSTANCE_SILENT_HEARTBEATS intervals is
+ * shown as silent, and rows silent for INSTANCE_ROW_KEEP_MS are deleted by the
+ * next heartbeat of any instance.
+ */
+export const HEARTBEAT_MS_DEFAULT = 5000;
+export const HEARTBEAT_MS_MIN = 100;
+export const HEARTBEAT_MS_MAX = 600000;
+export const INSTANCE_SILENT_HEARTBEATS = 3;
+export const INSTANCE_ROW_KEEP_MS = 24 * 60 * 60 * 1000;
 /** Rooms served by one instance. */
 export const ROOMS_MAX = 1024;
 /** Join history (XEP-0045 §7.2.15): public lines kept per location, and how many a join gets unless it asks. */
@@ -162,6 +179,9 @@ assert(BATCH_COMMANDS_DEFAULT <= BATCH_COMMANDS_MAX, 'default batch within cap')
 assert(BATCH_COMMANDS_MAX <= ROOM_QUEUE_COMMANDS_MAX, 'a full batch fits the queue');
 assert(BODY_BYTES_MAX < STANZA_BYTES_MAX, 'a maximal body fits a stanza');
 assert(RECONNECT_DELAY_MS_MIN <= RECONNECT_DELAY_MS_MAX, 'reconnection pauses grow up to their ceiling');
+assert(HEARTBEAT_MS_MIN <= HEARTBEAT_MS_DEFAULT && HEARTBEAT_MS_DEFAULT <= HEARTBEAT_MS_MAX, 'the default heartbeat is allowed');
+assert(HEARTBEAT_MS_MAX * INSTANCE_SILENT_HEARTBEATS < INSTANCE_ROW_KEEP_MS, 'a row is shown silent long before it is deleted');
+assert(STANDBY_RETRY_MS <= RECONNECT_DELAY_MS_MAX, 'a standby knocks at least as often as a reconnecting instance at its slowest');
 assert(HISTORY_LINES_DEFAULT <= HISTORY_LINES_PER_LOCATION_MAX, 'the default history is kept');
 assert(OCCUPANTS_DEFAULT <= OCCUPANTS_MAX && OCCUPANTS_MAX <= CHARACTERS_PER_ROOM_MAX, 'occupants are characters');
 assert(OCCUPANTS_DEFAULT <= CHARACTERS_PER_ROOM_DEFAULT && CHARACTERS_PER_ROOM_DEFAULT <= CHARACTERS_PER_ROOM_MAX, 'a default world holds its default crowd');

@@ -1,4 +1,6 @@
 // The running server: database, rooms and the XMPP edge, wired once here.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -10,7 +12,7 @@ import { isPlayer, listRooms, loadRoom } from './contextualization/index.ts';
 import { engineFactory } from './engines/index.ts';
 import { Affiliations, embeddedLocks, postgresLocks, Room, type StageTimes } from './rooms/index.ts';
 import { XmppEdge, type MucRoom } from './xmpp/index.ts';
-import { noTelemetry, PrometheusTelemetry, readiness, serveMetrics, type Telemetry } from './metrics/index.ts';
+import { noTelemetry, PrometheusTelemetry, readiness, serveMetrics, startHeartbeat, type Heartbeat, type InstanceIdentity, type Telemetry } from './metrics/index.ts';
 import { OWNERSHIP_RETRY_MS, ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
 import type { Clock } from './negotiation/index.ts';
 
@@ -27,6 +29,8 @@ export interface ServiceOptions {
   readonly log: Logger;
   readonly clock: Clock;
   readonly onBatch?: (room: Room, size: number, times: StageTimes) => void;
+  /** Who this instance is in the instances table; by default this host and process, and a fresh id. */
+  readonly instance?: Omit<InstanceIdentity, 'domain' | 'startedAt'>;
 }
 
 /** Opens the database (migrated, worlds installed): shared by serve and migrate. */
@@ -61,6 +65,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     telemetry,
   });
   const makeEngine = engineFactory(config.engine, config.batchCommandsMax, log);
+  let commands = 0; // since the last heartbeat: its commands/s
+  const onBatch = (room: Room, size: number, times: StageTimes) => {
+    commands += size;
+    options.onBatch?.(room, size, times);
+  };
+  let heartbeat: Heartbeat | null = null;
   const locks = config.databaseUrl === '' ? embeddedLocks() : postgresLocks(config.databaseUrl, log);
 
   /** Loads a room this instance now holds and opens it to players. */
@@ -74,8 +84,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       deliver: (r, rendered, batch) => edge.room(r.id)?.deliver(rendered, batch),
       refuse: (r, batch, reason) => edge.room(r.id)?.refuse(batch, reason),
       unanswerable: (r, commands) => edge.room(r.id)?.unanswerable(commands),
-      telemetry, affiliations, isBuilder: affiliations.isBuilder,
-      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+      telemetry, affiliations, isBuilder: affiliations.isBuilder, onBatch,
     });
     rooms.set(id, room);
     const muc = edge.attach(room);
@@ -89,6 +98,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let claiming: Promise<void> | null = null;
   const claim = (): Promise<void> => (claiming ??= claimFreeRooms().finally(() => { claiming = null; }));
   const claimFreeRooms = async () => {
+    // A standby serves nothing: the rooms are for the instance the XMPP server let in.
+    if (edge.standingBy) return;
     const all = await listRooms(db);
     edge.knownRooms = new Set(all.map((r) => r.id));
     for (const { id } of all) {
@@ -124,6 +135,19 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await sleep(pause);
     }
   };
+  // Refused at the XMPP server because another instance holds the domain (Prosody):
+  // whatever this one held goes back, so the instance players can reach claims it.
+  edge.onStandby(() => {
+    void heartbeat?.beat();
+    for (const id of [...rooms.keys()]) {
+      void abandon(id).then(() => locks.release(id)).catch((err: Error) => log.error({ err, room: id }, 'giving a room back'));
+    }
+  });
+  // Let in (at start, after an outage, or taking over from a standby): claim at once rather than at the next period.
+  edge.onOnline(() => {
+    void heartbeat?.beat();
+    if (started && !stopping) void claim().catch((err: Error) => log.warn({ err: err.message }, 'claiming rooms'));
+  });
   locks.onLost((lost) => {
     for (const id of lost) void regain(id).catch((err: Error) => log.error({ err, room: id }, 'taking a room lock back'));
   });
@@ -133,14 +157,30 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   // Up before the rooms load, so that a supervisor sees a live process that is not ready yet.
   const metrics = prometheus ? await serveMetrics(prometheus.registry, {
     port: config.metricsPort, host: config.metricsHost,
-    readiness: readiness({ db, xmppOnline: () => edge.online, roomsClaimed: () => started, stopping: () => stopping }),
+    readiness: readiness({ db, xmppOnline: () => edge.online, standingBy: () => edge.standingBy, roomsClaimed: () => started, stopping: () => stopping }),
   }) : undefined;
   await claim();
   started = true;
   const claimer = setInterval(() => void claim().catch((err: Error) => log.warn({ err: err.message }, 'claiming rooms')), OWNERSHIP_RETRY_MS);
   claimer.unref();
   await edge.start();
-  log.info({ rooms: [...rooms.keys()], domain: config.xmppDomain, database: db.kind, ...(metrics ? { metrics: `${metrics.url}/metrics` } : {}) }, 'serving');
+  heartbeat = startHeartbeat({
+    db, log, clock: options.clock, heartbeatMs: config.heartbeatMs,
+    identity: {
+      id: options.instance?.id ?? randomUUID().slice(0, 8), host: options.instance?.host ?? os.hostname(),
+      pid: options.instance?.pid ?? process.pid, domain: config.xmppDomain, startedAt: new Date(options.clock.nowMs()),
+    },
+    state: () => (edge.online ? 'online' : edge.standingBy ? 'standby' : 'offline'),
+    rooms: () => [...rooms.keys()].sort(),
+    takeCommands: () => {
+      const n = commands;
+      commands = 0;
+      return n;
+    },
+  });
+  await heartbeat.beat();
+  // A standby has said so (the edge logs it once); "serving" is for the instance players reach.
+  if (!edge.standingBy) log.info({ rooms: [...rooms.keys()], domain: config.xmppDomain, database: db.kind, ...(metrics ? { metrics: `${metrics.url}/metrics` } : {}) }, 'serving');
   return {
     db, edge, rooms,
     stop: async () => {
@@ -154,6 +194,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       edge.evictAll(); // then everyone leaves (logged leave commands) and hears why
       await drainAll();
       await edge.stop();
+      await heartbeat?.stop();
       await locks.close();
       await metrics?.close();
       await db.close();

@@ -16,6 +16,7 @@ import { replayRoom } from '../rooms/index.ts';
 import { engineFactory } from '../engines/index.ts';
 import type { Logger } from 'pino';
 import { BATCH_COMMANDS_MAX } from '../constants.ts';
+import { formatInstances, readInstances } from '../metrics/index.ts';
 
 const USAGE = `usage: flux <command>
   serve     run the component (config from config/default.json and the environment)
@@ -25,6 +26,8 @@ const USAGE = `usage: flux <command>
             and print how to connect
   world import <file>         check a world file and install it as a new room (nothing is written if it has an error)
   world export <room> <file>  write a room's world definition as YAML (import gives the same world back)
+  status [--json]             the instances sharing this database: state (online, standby, offline, stopped, or silent when
+                              not heard from for 3 heartbeats), rooms, commands/s and when each was last heard from
   replay <room>               replay the room's command log from its initial world and compare with the stored state
   load --target ROOM_JID --service xmpp://HOST:PORT --domain HOST [--clients N] [--rate PER_S] [--seconds S]
        [--accounts PREFIX:PASSWORD] [--echo]
@@ -39,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  if (!['serve', 'migrate', 'demo', 'world', 'replay', 'load'].includes(command)) {
+  if (!['serve', 'migrate', 'demo', 'world', 'replay', 'load', 'status'].includes(command)) {
     process.stderr.write(`flux: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
     return 2;
   }
@@ -64,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'demo') return demo(argv.slice(1), config, log);
   if (command === 'world') return world(argv.slice(1), config, log);
   if (command === 'replay') return replay(argv[1], config, log);
+  if (command === 'status') return status(argv.slice(1), config, log);
   const service = await startService({ config, log, clock: realClock });
   await untilSignal();
   log.info('shutting down');
@@ -146,6 +150,27 @@ async function replay(room: string | undefined, config: Config, log: Logger): Pr
     }
     process.stdout.write(`DIVERGED: ${r.divergence}\n`);
     return 1;
+  } finally {
+    await db.close();
+  }
+}
+
+/** The instances table (each running instance writes its row every FLUX_HEARTBEAT_MS). */
+async function status(args: string[], config: Config, log: Logger): Promise<number> {
+  if (args.some((a) => a !== '--json')) {
+    process.stderr.write('flux: usage: flux status [--json]\n');
+    return 2;
+  }
+  if (config.databaseUrl === '') {
+    // The embedded database belongs to the one process that serves: another cannot open it beside it.
+    process.stderr.write('flux: status reads the instances from PostgreSQL (DATABASE_URL); with the embedded database there is one instance, and its /readyz says how it is\n');
+    return 2;
+  }
+  const db = await openDatabase(config, log);
+  try {
+    const instances = await readInstances(db);
+    process.stdout.write(args.includes('--json') ? `${JSON.stringify(instances, null, 2)}\n` : formatInstances(instances));
+    return 0;
   } finally {
     await db.close();
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import {
-  BATCH_COMMANDS_MAX, BODY_BYTES_MAX, CHARACTERS_PER_ROOM_MAX, GUEST_DOMAINS_MAX, GUEST_RELEASE_S_DEFAULT, GUEST_RELEASE_S_MAX,
+  BATCH_COMMANDS_MAX, BODY_BYTES_MAX, CHARACTERS_PER_ROOM_MAX, GUEST_DOMAINS_MAX, GUEST_RELEASE_S_DEFAULT, GUEST_RELEASE_S_MAX, HEARTBEAT_MS_DEFAULT, HEARTBEAT_MS_MAX, HEARTBEAT_MS_MIN,
   NEW_CHARACTERS_PER_DOMAIN_PER_MIN_MAX, OCCUPANTS_MAX,
 } from '../constants.ts';
 
@@ -47,6 +47,8 @@ export interface Config {
   readonly metricsPort: number;
   /** The address the metrics port binds: an IP address or a host name. */
   readonly metricsHost: string;
+  /** How often this instance writes its row in the instances table (bin/flux status). */
+  readonly heartbeatMs: number;
 }
 
 /** Environment variable -> config key (DESIGN §2). */
@@ -72,6 +74,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   FLUX_WORLDS_DIR: 'worldsDir',
   FLUX_METRICS_PORT: 'metricsPort',
   FLUX_METRICS_HOST: 'metricsHost',
+  FLUX_HEARTBEAT_MS: 'heartbeatMs',
 };
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults = readDefaults()): C
     worldsDir: text(raw.worldsDir, 'FLUX_WORLDS_DIR'),
     metricsPort: integer(raw.metricsPort, 'FLUX_METRICS_PORT', 0, 65535),
     metricsHost: bindAddress(raw.metricsHost ?? '127.0.0.1', 'FLUX_METRICS_HOST'),
+    heartbeatMs: integer(raw.heartbeatMs ?? HEARTBEAT_MS_DEFAULT, 'FLUX_HEARTBEAT_MS', HEARTBEAT_MS_MIN, HEARTBEAT_MS_MAX),
   };
   if (config.dataDir === '' && config.databaseUrl === '') {
     throw new ConfigError('FLUX_DATA_DIR must be set when DATABASE_URL is not');

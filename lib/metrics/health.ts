@@ -9,6 +9,8 @@ export interface ReadinessSources {
   readonly db: Queryable;
   /** The component stream to the XMPP server is up (XEP-0114 handshake done). */
   xmppOnline(): boolean;
+  /** Another instance holds the component domain at the XMPP server; this one waits to take over. */
+  standingBy?(): boolean;
   /** The first pass over the rooms has run: every room free to this instance is loaded. */
   roomsClaimed(): boolean;
   stopping(): boolean;
@@ -24,7 +26,8 @@ export function readiness(sources: ReadinessSources, dbMsMax = READY_DB_MS_MAX):
     if (sources.stopping()) missing.push('shutting down');
     const db = await databaseAnswers(sources.db, dbMsMax);
     if (db !== null) missing.push(`database: ${db}`);
-    if (!sources.xmppOnline()) missing.push('xmpp: the component is not online at the XMPP server');
+    if (sources.standingBy?.()) missing.push('xmpp: standing by: another instance is connected for the component domain');
+    else if (!sources.xmppOnline()) missing.push('xmpp: the component is not online at the XMPP server');
     if (!sources.roomsClaimed()) missing.push('rooms: not claimed yet');
     return missing;
   };

@@ -15,6 +15,8 @@ export interface RoomLocks {
   /** Tries to take the room's lock (asking again for a held room is fine). */
   acquire(roomId: string): Promise<LockState>;
   holds(roomId: string): boolean;
+  /** Gives the room's lock back (a standby hands its rooms to the instance the XMPP server took). */
+  release(roomId: string): Promise<void>;
   /** Called with the rooms whose locks went away with their connection. */
   onLost(listener: (rooms: string[]) => void): void;
   close(): Promise<void>;
@@ -28,6 +30,7 @@ export function embeddedLocks(): RoomLocks {
       return 'held';
     },
     holds: (roomId) => held.has(roomId),
+    release: async (roomId) => void held.delete(roomId),
     onLost: () => {},
     close: async () => held.clear(),
   };
@@ -90,6 +93,15 @@ export function postgresLocks(url: string, log: Logger): RoomLocks {
       }
     },
     holds: (roomId) => held.has(roomId),
+    async release(roomId) {
+      if (!held.delete(roomId) || !client) return;
+      try {
+        await client.query("SELECT pg_advisory_unlock(hashtextextended(current_schema() || '.' || $1, 0))", [roomId]);
+      } catch (err) {
+        // The session is going or gone, and its locks with it.
+        log.warn({ room: roomId, err: (err as Error).message }, 'cannot give the room lock back now');
+      }
+    },
     onLost: (listener) => void listeners.push(listener),
     async close() {
       closed = true;

@@ -10,7 +10,8 @@
 //   (a 240 KB body of emoji held the event loop for seconds). feedParser hands it
 //   such runs in short writes.
 // And one change of policy: xmpp.js reconnects after a fixed second; here the
-// pause doubles with each failed attempt, with jitter (Backoff).
+// pause doubles with each failed attempt, with jitter (Backoff), unless the edge
+// asks for a fixed one (a hot standby knocking every STANDBY_RETRY_MS).
 import { StringDecoder } from 'node:string_decoder';
 import { component, type Component } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
@@ -38,6 +39,8 @@ export interface ComponentOptions {
   readonly password: string;
   /** Default STANZA_BYTES_MAX. */
   readonly stanzaBytesMax?: number;
+  /** A fixed pause before the next attempt instead of the backoff's (a standby's), or null. */
+  readonly retryPauseMs?: () => number | null;
 }
 
 export function connectComponent(options: ComponentOptions): Component {
@@ -70,7 +73,7 @@ export function connectComponent(options: ComponentOptions): Component {
   const reconnect = xmpp.reconnect as unknown as ReconnectInternals;
   const schedule = reconnect.scheduleReconnect.bind(reconnect);
   reconnect.scheduleReconnect = () => {
-    reconnect.delay = backoff.next();
+    reconnect.delay = options.retryPauseMs?.() ?? backoff.next();
     schedule();
   };
   xmpp.on('online', () => backoff.reset());

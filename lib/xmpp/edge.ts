@@ -8,7 +8,7 @@ import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent } from './connection.ts';
 import { noTelemetry, type Telemetry } from '../metrics/index.ts';
-import { IN_FLIGHT_BYTES_MAX, OUTGOING_BYTES_MAX, SERVER_LAG_PROBE_MS, STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
+import { IN_FLIGHT_BYTES_MAX, OUTGOING_BYTES_MAX, SERVER_LAG_PROBE_MS, STANDBY_RETRY_MS, STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
 import { ServerLag, sheds } from './server-lag.ts';
 import type { GateCut } from './stanza-gate.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
@@ -40,22 +40,69 @@ export class XmppEdge implements Directory {
   private probing: NodeJS.Timeout | null = null;
   /** Every room in the database, served here or not (another instance's, or past ROOMS_MAX). */
   knownRooms: ReadonlySet<string> = new Set();
+  /** The server refused this stream with <conflict/>: another instance has the domain (hot standby). */
+  private standby = false;
+  private readonly standbyListeners: (() => void)[] = [];
+  private readonly onlineListeners: (() => void)[] = [];
 
   constructor(private readonly options: EdgeOptions) {
     this.domain = options.domain;
     this.telemetry = options.telemetry ?? noTelemetry;
-    this.xmpp = connectComponent({ service: options.service, domain: options.domain, password: options.secret });
+    this.xmpp = connectComponent({
+      service: options.service, domain: options.domain, password: options.secret,
+      retryPauseMs: () => (this.standby ? STANDBY_RETRY_MS : null),
+    });
     this.outbox = new Outbox((chunk) => this.write(chunk));
     this.lag = new ServerLag(options.domain, (wire) => this.outbox.push(wire), () => this.outbox.pushedBytes, options.clock);
-    this.xmpp.on('error', (err) => options.log.warn({ err: err.message }, 'xmpp connection error'));
+    this.xmpp.on('error', (err) => this.connectionError(err));
     this.xmpp.on('status', (status) => options.log.debug({ status }, 'xmpp status'));
     this.xmpp.on('online', () => {
-      options.log.info({ domain: options.domain }, 'component online');
+      options.log.info({ domain: options.domain }, this.standby ? 'component online: the other instance is gone, taking over' : 'component online');
+      this.standby = false;
       this.lag.reset();
+      for (const l of this.onlineListeners) l();
     });
     this.xmpp.on('stanza', (el) => this.route(el));
     (this.xmpp as unknown as { on(event: 'cut', f: (el: Element, cut: GateCut) => void): void }).on('cut', (el, cut) => this.cut(el, cut));
     registerServiceInfo(this.xmpp, this);
+  }
+
+  /**
+   * Prosody takes one stream per component domain and refuses the next with a
+   * <conflict/> stream error (mod_component, component_conflict_resolve = kick_new;
+   * RFC 6120 §4.9.3.3). Then this instance is a hot standby: it says so once, knocks
+   * again every STANDBY_RETRY_MS without a word, and takes over when let in.
+   * xmpp.js follows the stream error with its own "Unexpected server response" for the
+   * handshake it never got, and the socket the server closes may end in ECONNRESET:
+   * while standing by, those are not news either.
+   */
+  private connectionError(err: Error): void {
+    const condition = (err as { condition?: unknown }).condition;
+    if (condition === 'conflict') {
+      if (!this.standby) {
+        this.options.log.info({ domain: this.domain, retryMs: STANDBY_RETRY_MS }, `another instance is connected for ${this.domain}; standing by`);
+        this.standby = true;
+        for (const l of this.standbyListeners) l();
+      }
+      return;
+    }
+    if (this.standby && (err.message === 'Unexpected server response' || (err as { code?: unknown }).code === 'ECONNRESET')) return this.options.log.debug({ err: err.message }, 'xmpp connection error');
+    this.options.log.warn({ err: err.message }, 'xmpp connection error');
+  }
+
+  /** Whether another instance holds the domain at the XMPP server and this one waits (hot standby). */
+  get standingBy(): boolean {
+    return this.standby;
+  }
+
+  /** Called when the server refuses this instance because another holds the domain. */
+  onStandby(listener: () => void): void {
+    this.standbyListeners.push(listener);
+  }
+
+  /** Called each time the component stream comes up. */
+  onOnline(listener: () => void): void {
+    this.onlineListeners.push(listener);
   }
 
   /** Adds a room; its batches deliver through this edge. */
@@ -117,8 +164,13 @@ export class XmppEdge implements Directory {
     return [...this.mucs.values()];
   }
 
+  /** Connects; a server that refuses because another instance holds the domain leaves this one standing by (not an error). */
   async start(): Promise<void> {
-    await this.xmpp.start();
+    try {
+      await this.xmpp.start();
+    } catch (err) {
+      if (!this.standby) throw err;
+    }
     this.probing = setInterval(() => {
       if (!this.online) return;
       this.lag.probe();

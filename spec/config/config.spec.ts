@@ -57,6 +57,7 @@ describe('config', function () {
       ['FLUX_GUEST_DOMAINS', ' Guest.Example.org, anon.localhost,guest.example.org ', 'guestDomains', ['guest.example.org', 'anon.localhost']],
       ['FLUX_GUEST_RELEASE_S', '2', 'guestReleaseS', 2],
       ['FLUX_METRICS_HOST', '0.0.0.0', 'metricsHost', '0.0.0.0'],
+      ['FLUX_HEARTBEAT_MS', '500', 'heartbeatMs', 500],
       ['FLUX_METRICS_HOST', '::1', 'metricsHost', '::1'],
       ['FLUX_METRICS_HOST', ' 10.0.0.7 ', 'metricsHost', '10.0.0.7'],
       ['FLUX_METRICS_HOST', 'metrics.internal', 'metricsHost', 'metrics.internal'],

@@ -1,0 +1,127 @@
+// Prosody hot standby (issue 15): Prosody takes one stream per component domain
+// and refuses a second with <conflict/>. A second Flux instance then stands by:
+// one log line, quiet retries every STANDBY_RETRY_MS, /readyz not ready. When the
+// active instance dies (SIGKILL) or stops (SIGTERM), the standby connects, claims
+// the rooms from PostgreSQL (the advisory locks went with the dead sessions) and
+// serves; a player who rejoins (XEP-0410 self-ping) plays on where they were.
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import { startPrivateProsody } from '../../lib/demo/prosody.ts';
+import { freePort, type PrivateXmppServer } from '../../lib/demo/private-server.ts';
+import { STANDBY_RETRY_MS } from '../../lib/constants.ts';
+import { bodyOf, connectPlayer, xml, type Element, type Player } from '../support/player.ts';
+import { COMPONENT_DOMAIN, createTestDatabase, type TestDatabase } from '../support/flux.ts';
+import { describeOnPostgres } from '../support/postgres.ts';
+import { spawnFlux, type FluxProcess } from '../support/flux-process.ts';
+
+const ROOM = `realm@${COMPONENT_DOMAIN}`;
+const SECRET = 'standby-secret';
+const STANDING_BY = `another instance is connected for ${COMPONENT_DOMAIN}; standing by`;
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+describeOnPostgres('hot standby on Prosody (one component connection per domain)', function () {
+  let db: TestDatabase;
+  let prosody: PrivateXmppServer;
+  let player: Player | undefined;
+  const instances: FluxProcess[] = [];
+  const fromRoom = (re: RegExp) => (el: Element) => el.attrs.from === ROOM && re.test(bodyOf(el) ?? '');
+
+  const start = async (name: string, metricsPort = 0) => {
+    const flux = spawnFlux(name, {
+      FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`, FLUX_XMPP_DOMAIN: COMPONENT_DOMAIN, FLUX_XMPP_SECRET: SECRET,
+      DATABASE_URL: db.databaseUrl, FLUX_DATA_DIR: path.join(db.dataDir, name), FLUX_TICK_MS: '20', FLUX_NPC_TICK_MS: '0',
+      FLUX_METRICS_PORT: String(metricsPort),
+    });
+    instances.push(flux);
+    return flux;
+  };
+
+  /** The time from the end of `active` to the standby serving the room again, in ms. */
+  const takeOver = async (active: FluxProcess, standby: FluxProcess, signal: NodeJS.Signals) => {
+    const t0 = Date.now();
+    const code = await active.kill(signal);
+    if (signal === 'SIGTERM') expect(code, active.stderr()).to.equal(0);
+    const online = await standby.waitForLine(/^component online: the other instance is gone/, 15000, t0);
+    const claimed = await standby.waitForLine('took over a room', 15000, t0);
+    expect(claimed.fields.room).to.equal('realm');
+    return { onlineMs: online.atMs - t0, servingMs: claimed.atMs - t0 };
+  };
+
+  /** XEP-0410 §3: the player's client learns it is no longer joined, joins again and finds its place. */
+  const rejoin = async (place: RegExp) => {
+    const ping = await player!.iq(`${ROOM}/Carol`, 'get', xml('ping', { xmlns: 'urn:xmpp:ping' }));
+    expect(ping.attrs.type).to.equal('error');
+    expect(ping.getChild('error')!.getChild('not-acceptable', NS_STANZAS)).to.not.equal(undefined);
+    player!.mark();
+    const t0 = Date.now();
+    await player!.join(ROOM, 'Carol');
+    await player!.waitFor(fromRoom(place), 10000);
+    return Date.now() - t0;
+  };
+
+  before(async function () {
+    db = await createTestDatabase('postgresql');
+    prosody = await startPrivateProsody({ dir: path.join(db.dataDir, 'prosody'), componentDomain: COMPONENT_DOMAIN, componentSecret: SECRET });
+    await prosody.registerUser('carol', 'pw-carol');
+  });
+
+  after(async function () {
+    await player?.stop();
+    for (const flux of instances) await flux.kill('SIGKILL');
+    await prosody?.stop();
+    await db?.drop();
+  });
+
+  it('a second instance stands by: says so once over several retries, is not ready, claims no room', async function () {
+    const a = await start('a');
+    await a.waitForLine('serving', 30000);
+    const metricsPort = await freePort();
+    const b = await start('b', metricsPort);
+    await b.waitForLine(STANDING_BY, 30000);
+    await sleep(STANDBY_RETRY_MS * 4 + 500); // several knocks at the door
+    expect(b.count(STANDING_BY), 'the standby line, once').to.equal(1);
+    expect(b.lines.filter((l) => l.msg === 'xmpp connection error').map((l) => l.fields.err), 'retries are quiet').to.deep.equal([]);
+    expect(b.count('serving')).to.equal(0);
+    expect(b.count('took over a room')).to.equal(0);
+    expect(b.child.exitCode).to.equal(null);
+    const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+    expect(ready.status).to.equal(503);
+    expect(await ready.text()).to.match(/standing by/);
+    expect(a.count(/conflict|standing by/), 'the active instance hears nothing of it').to.equal(0);
+  });
+
+  it('SIGKILL the active instance: the standby takes over and the player plays on where they were', async function () {
+    const [a, b] = instances as [FluxProcess, FluxProcess];
+    player = await connectPlayer({ service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.host, username: 'carol', password: 'pw-carol' });
+    await player.join(ROOM, 'Carol');
+    await player.waitFor(fromRoom(/^Town Square/));
+    player.say(ROOM, 'east');
+    await player.waitFor(fromRoom(/^Market Row/));
+    const { onlineMs, servingMs } = await takeOver(a, b, 'SIGKILL');
+    const rejoinMs = await rejoin(/^Market Row/);
+    player.say(ROOM, 'west');
+    await player.waitFor(fromRoom(/^Town Square/));
+    console.log(`      takeover after SIGKILL: standby online at the XMPP server in ${onlineMs} ms, serving the room in ${servingMs} ms; the player's rejoin took ${rejoinMs} ms`);
+    expect(servingMs).to.be.below(STANDBY_RETRY_MS * 5);
+  });
+
+  it('SIGTERM the active instance: players hear 332, the standby takes over, the player plays on', async function () {
+    const b = instances[1]!;
+    const a2 = await start('a2'); // the killed one comes back, now as the standby
+    await a2.waitForLine(STANDING_BY, 30000);
+    player!.mark();
+    player!.say(ROOM, 'south');
+    await player!.waitFor(fromRoom(/^Chapel/));
+    player!.mark();
+    const { onlineMs, servingMs } = await takeOver(b, a2, 'SIGTERM');
+    const gone = await player!.waitFor((el) => el.name === 'presence' && el.attrs.from === `${ROOM}/Carol` && el.attrs.type === 'unavailable');
+    expect(gone.getChild('x', 'http://jabber.org/protocol/muc#user')!.getChildren('status').map((c) => c.attrs.code)).to.include('332');
+    const rejoinMs = await rejoin(/^Chapel/);
+    player!.say(ROOM, 'north');
+    await player!.waitFor(fromRoom(/^Town Square/));
+    console.log(`      takeover after SIGTERM: standby online at the XMPP server in ${onlineMs} ms, serving the room in ${servingMs} ms; the player's rejoin took ${rejoinMs} ms`);
+    expect(servingMs).to.be.below(STANDBY_RETRY_MS * 5);
+    expect(a2.count(STANDING_BY)).to.equal(1);
+  });
+});
