@@ -1,6 +1,6 @@
 // XEP-0045 roles and affiliations (issue 17) as real clients see them through a
-// private Prosody: the world file's owner grants admin, member and outcast and reads
-// the lists; others are refused; a kick (307) and a ban (301) with the actor and the
+// private Prosody and a private ejabberd: the world file's owner grants admin,
+// member and outcast and reads the lists; others are refused; a kick (307) and a ban (301) with the actor and the
 // reason; a banned JID is refused on join, also after the component restarted;
 // moderators see real JIDs in a semi-anonymous world and participants do not; the
 // command log replays to the stored state (affiliations included) in every engine.
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { xml, type Element, type Player } from '../support/player.ts';
 import { until } from '../support/until.ts';
-import { createTestDatabase, startWorld, type TestDatabase, type World } from '../support/flux.ts';
+import { createTestDatabase, SERVER_KINDS, SERVER_NAMES, startWorld, type TestDatabase, type World } from '../support/flux.ts';
 import { replayInEveryEngine } from '../support/replay.ts';
 
 const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
@@ -26,7 +26,7 @@ const listOf = (reply: Element) => reply.getChild('query')!.getChildren('item').
 
 const kind = process.env.DATABASE_URL ? 'postgresql' : 'embedded';
 
-describe(`roles and affiliations (XEP-0045 §8-§10) through Prosody, ${kind} database`, function () {
+for (const server of SERVER_KINDS) describe(`roles and affiliations (XEP-0045 §8-§10) through ${SERVER_NAMES[server]}, ${kind} database`, function () {
   let db: TestDatabase;
   let world: World;
   let room: string;
@@ -41,9 +41,9 @@ describe(`roles and affiliations (XEP-0045 §8-§10) through Prosody, ${kind} da
     db = await createTestDatabase(kind);
     const worlds = mkdtempSync(path.join(os.tmpdir(), 'flux-worlds-'));
     const realm = readFileSync(path.join('config', 'worlds', 'realm.yaml'), 'utf8');
-    // The private Prosody's users live on 'localhost' (lib/demo/prosody.ts).
+    // The private servers' users live on 'localhost' (lib/demo/prosody.ts, lib/demo/ejabberd.ts).
     writeFileSync(path.join(worlds, 'realm.yaml'), realm.replace(/^start:/m, 'owners: [Olga@localhost]\nstart:'));
-    world = await startWorld(db, { FLUX_WORLDS_DIR: worlds });
+    world = await startWorld(db, { FLUX_WORLDS_DIR: worlds }, server);
     room = world.roomJid;
     host = world.xmpp.host;
     [olga, pete, mia, kurt, bart] = await Promise.all(['olga', 'pete', 'mia', 'kurt', 'bart'].map((n) => world.player(n)));
