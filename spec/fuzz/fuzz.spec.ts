@@ -118,10 +118,17 @@ class HostileProcess {
   }
 }
 
-/** Every row of every table of the schema Flux uses, serialized and sorted: what refused input must not change. */
+/**
+ * Tables no player input writes: `instances` is each instance's heartbeat (when it
+ * was last heard, its commands/s), rewritten every FLUX_HEARTBEAT_MS whatever comes in.
+ */
+const NOT_WORLD_STATE = new Set(['instances']);
+
+/** Every row of every other table of the schema Flux uses, serialized and sorted: what refused input must not change. */
 async function dump(db: Db): Promise<Record<string, string[]>> {
   const tables = (await db.query<{ table_name: string }>(
-    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1")).rows.map((r) => r.table_name);
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"))
+    .rows.map((r) => r.table_name).filter((t) => !NOT_WORLD_STATE.has(t));
   const out: Record<string, string[]> = {};
   for (const t of tables) out[t] = (await db.query(`SELECT * FROM "${t}"`)).rows.map((r) => JSON.stringify(r)).sort();
   return out;
@@ -293,7 +300,7 @@ describe(`fuzz campaign: ${STANZAS} hostile stanzas through Prosody (${KIND} dat
     expect(unexpected, world!.log.examples(EXPECTED_WARNINGS).map((l) => l.slice(0, 600)).join('\n')).to.deep.equal([]);
   });
 
-  it('changes nothing in the database from refused input (every table, before and after the refused-only phase)', function () {
+  it('changes nothing in the database from refused input (every table but the instances' heartbeat, before and after the refused-only phase)', function () {
     expect(refusedDiff, refusedDiff.join('\n')).to.deep.equal([]);
   });
 
