@@ -111,6 +111,14 @@ export const OUTGOING_BYTES_MAX = 16 * 1024 * 1024;
  * piles up in front of it.
  */
 export const IN_FLIGHT_BYTES_MAX = 256 * 1024;
+/**
+ * The window grows past IN_FLIGHT_BYTES_MAX to what the server has been seen to
+ * read in this many ms (lib/xmpp/server-lag.ts), up to IN_FLIGHT_BYTES_CEILING: a
+ * say to a thousand players is about 180 KB, so a fixed 256 KiB refused the second
+ * say of a tick even where ejabberd read it all in a few tens of ms.
+ */
+export const IN_FLIGHT_WORK_MS = 150;
+export const IN_FLIGHT_BYTES_CEILING = 4 * 1024 * 1024;
 export const SERVER_LAG_PROBE_MS = 50;
 /**
  * While the server is behind, checked joins are held; once it has caught up,
@@ -218,6 +226,7 @@ export const DB_QUERY_MS_MAX = 6000;
 /** Opening a database connection, or waiting for a free one in the pool: node-postgres connectionTimeoutMillis. */
 export const DB_CONNECT_MS_MAX = 5000;
 
+assert(IN_FLIGHT_BYTES_MAX <= IN_FLIGHT_BYTES_CEILING && IN_FLIGHT_BYTES_CEILING < OUTGOING_BYTES_MAX, 'the congestion window grows within what the process may hold');
 assert(DB_STATEMENT_MS_MAX < DB_QUERY_MS_MAX, 'the server cancels a slow statement before the client gives up on its connection');
 assert(DB_QUERY_MS_MAX < SHUTDOWN_MS_MAX, 'a hung statement fails before shutdown gives up on the open batches');
 assert((LOCATION_TITLE_CHARS_MAX + LOCATION_DESCRIPTION_CHARS_MAX) * 4 < STANZA_BYTES_MAX, 'a place\'s title and description fit one stanza, even in 4-byte UTF-8');

@@ -110,7 +110,7 @@ export class XmppEdge implements Directory {
     const muc = new MucRoom(room, {
       domain: this.domain, log: this.options.log, clock: this.options.clock, limits: this.options.limits,
       write: (wire) => this.outbox.push(wire), telemetry: this.telemetry, shedding: (bytesPerS) => this.shedding(bytesPerS),
-      serverBehind: () => this.behind,
+      serverBehind: () => this.behindForJoins,
     });
     this.mucs.set(room.id, muc);
     return muc;
@@ -123,11 +123,20 @@ export class XmppEdge implements Directory {
   }
 
   /**
-   * Whether the server is behind with what Flux wrote: more than IN_FLIGHT_BYTES_MAX
-   * not known to be read, or OUTGOING_BYTES_MAX still in this process. Lag alone
+   * Whether the server is behind with what Flux wrote: more than its window
+   * (`ServerLag.windowBytes`) not known to be read, or OUTGOING_BYTES_MAX still in this process. Lag alone
    * (a server slowed by others) refuses nothing: shedding Flux's work would not help.
    */
   get behind(): boolean {
+    return this.lag.inFlightBytes > this.lag.windowBytes || this.backlogBytes > OUTGOING_BYTES_MAX;
+  }
+
+  /**
+   * Whether joins wait: the window's floor, not its width. A join costs a presence
+   * to every occupant, and a thousand let in as fast as a wide window allows would
+   * spend a room's output budget and be refused instead of waiting their turn.
+   */
+  get behindForJoins(): boolean {
     return this.lag.inFlightBytes > IN_FLIGHT_BYTES_MAX || this.backlogBytes > OUTGOING_BYTES_MAX;
   }
 
@@ -138,7 +147,7 @@ export class XmppEdge implements Directory {
 
   /** Each probe period and each probe back: if the server has caught up, the rooms let held joins in. */
   private pace(): void {
-    if (this.behind || !this.online) return;
+    if (this.behindForJoins || !this.online) return;
     for (const muc of this.mucs.values()) muc.releaseHeld();
   }
 
@@ -214,7 +223,7 @@ export class XmppEdge implements Directory {
   private route(el: Element): void {
     if (this.lag.returned(el)) {
       // Under load the next probe goes at once, so what is in flight is confirmed as soon as the server reads it.
-      if (this.lag.inFlightBytes > IN_FLIGHT_BYTES_MAX / 4) this.lag.probe();
+      if (this.lag.inFlightBytes > this.lag.windowBytes / 4) this.lag.probe();
       return this.pace();
     }
     // RFC 6120 §8.3.1: never answer an error with an error.

@@ -7,7 +7,11 @@
 // at least how long it has been out. What was written after the last probe
 // that came back is not known to be read yet: that is the bytes in flight.
 import type { Clock } from '../negotiation/index.ts';
+import { IN_FLIGHT_BYTES_MAX, IN_FLIGHT_BYTES_CEILING, IN_FLIGHT_WORK_MS } from '../constants.ts';
 import { wireText } from './wire.ts';
+
+/** Each probe back, the read-rate estimate keeps this share of itself unless the new sample is higher. */
+const READ_RATE_KEEP = 0.75;
 
 const PROBE_ID_PREFIX = 'flux-lag-';
 
@@ -17,6 +21,10 @@ export class ServerLag {
   private lastMs = 0;
   /** Bytes written before the last probe that came back: the server has read them. */
   private read = 0;
+  /** When the last probe came back (or the stream began). */
+  private readAtMs = 0;
+  /** Bytes per ms the server has been seen to read Flux's stream while it had a backlog: a recent maximum. */
+  private readRate = 0;
   /** The server answered a probe with an error: it does not route a domain's stanzas back to it. */
   unsupported = false;
 
@@ -26,6 +34,17 @@ export class ServerLag {
   /** Bytes written that the server is not known to have read yet. */
   get inFlightBytes(): number {
     return this.unsupported ? 0 : this.written() - this.read;
+  }
+
+  /**
+   * How many bytes may be in flight before the server counts as behind: what it
+   * reads in IN_FLIGHT_WORK_MS at the rate it has been seen to read, within
+   * [IN_FLIGHT_BYTES_MAX, IN_FLIGHT_BYTES_CEILING]. A fast reader (ejabberd) gets a
+   * wider window than a slow one (Prosody); a server never seen busy, or slowed by
+   * others, keeps the floor.
+   */
+  get windowBytes(): number {
+    return Math.min(IN_FLIGHT_BYTES_CEILING, Math.max(IN_FLIGHT_BYTES_MAX, Math.round(this.readRate * IN_FLIGHT_WORK_MS)));
   }
 
   /** Milliseconds the server is behind: the last probe's round trip, or the one still out if that is longer. */
@@ -50,8 +69,16 @@ export class ServerLag {
       this.unsupported = true;
       this.out = null;
     } else if (this.out?.id === id) {
-      this.lastMs = this.clock.nowMs() - this.out.atMs;
+      const now = this.clock.nowMs();
+      this.lastMs = now - this.out.atMs;
+      // The bytes between the last probe and this one were read since the last came back.
+      // Only a backlog (a quarter window or more) says how fast the server reads: a
+      // trickle would only show how little Flux wrote.
+      const readBytes = this.out.bytes - this.read;
+      const sample = readBytes >= IN_FLIGHT_BYTES_MAX / 4 && now > this.readAtMs ? readBytes / (now - this.readAtMs) : 0;
+      this.readRate = Math.max(sample, this.readRate * READ_RATE_KEEP);
       this.read = this.out.bytes;
+      this.readAtMs = now;
       this.out = null;
     }
     return true;
@@ -62,6 +89,8 @@ export class ServerLag {
     this.out = null;
     this.lastMs = 0;
     this.read = this.written();
+    this.readAtMs = this.clock.nowMs();
+    this.readRate = 0;
   }
 }
 

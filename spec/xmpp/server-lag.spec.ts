@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { ServerLag, sheds } from '../../lib/xmpp/server-lag.ts';
 import { RateMeter } from '../../lib/negotiation/index.ts';
+import { IN_FLIGHT_BYTES_CEILING, IN_FLIGHT_BYTES_MAX, IN_FLIGHT_WORK_MS } from '../../lib/constants.ts';
 import { XmlParser } from '../../lib/xmpp/xml-parser.ts';
 import type { Element } from '@xmpp/xml';
 
@@ -42,6 +43,35 @@ describe('xmpp ServerLag', function () {
     expect(lag.returned(parsed('<message from="alice@localhost/a" to="game.localhost" id="flux-lag-2"/>')), 'not from the domain').to.equal(false);
     lag.reset();
     expect(lag.ms).to.equal(0);
+  });
+
+  it('widens the window to what the server reads in IN_FLIGHT_WORK_MS, only from a backlog, within its floor and ceiling', function () {
+    const written: string[] = [];
+    let bytes = 0;
+    const lag = new ServerLag('game.localhost', (w) => { written.push(w); bytes += w.length; }, () => bytes, clock);
+    lag.reset();
+    expect(lag.windowBytes, 'never seen busy: the floor').to.equal(IN_FLIGHT_BYTES_MAX);
+    const roundTrip = (write: number, ms: number) => {
+      bytes += write;
+      lag.probe();
+      now.ms += ms;
+      expect(lag.returned(parsed(written.at(-1)!))).to.equal(true);
+    };
+    roundTrip(1000, 20); // a trickle says nothing about the server's speed
+    expect(lag.windowBytes).to.equal(IN_FLIGHT_BYTES_MAX);
+    roundTrip(400_000, 20); // 400 KB read in 20 ms: 20 KB/ms
+    expect(lag.windowBytes).to.be.within(20_000 * IN_FLIGHT_WORK_MS, 20_100 * IN_FLIGHT_WORK_MS);
+    const wide = lag.windowBytes;
+    roundTrip(1000, 20);
+    expect(lag.windowBytes, 'a quiet spell lets it shrink, not vanish').to.be.below(wide).and.above(IN_FLIGHT_BYTES_MAX);
+    roundTrip(40_000_000, 100); // 400 KB/ms: past the ceiling
+    expect(lag.windowBytes).to.equal(IN_FLIGHT_BYTES_CEILING);
+    for (let i = 0; i < 40; i++) roundTrip(100, 50);
+    expect(lag.windowBytes, 'idle for long: back to the floor').to.equal(IN_FLIGHT_BYTES_MAX);
+    roundTrip(1_000_000, 4000); // a slow server (250 B/ms) keeps the floor
+    expect(lag.windowBytes).to.equal(IN_FLIGHT_BYTES_MAX);
+    lag.reset();
+    expect(lag.windowBytes).to.equal(IN_FLIGHT_BYTES_MAX);
   });
 
   it('stops probing a server that answers a probe with an error', function () {
