@@ -300,7 +300,7 @@ describe(`fuzz campaign: ${STANZAS} hostile stanzas through Prosody (${KIND} dat
     expect(unexpected, world!.log.examples(EXPECTED_WARNINGS).map((l) => l.slice(0, 600)).join('\n')).to.deep.equal([]);
   });
 
-  it('changes nothing in the database from refused input (every table but the instances' heartbeat, before and after the refused-only phase)', function () {
+  it('changes nothing in the database from refused input (every table but the heartbeat of instances, before and after the refused-only phase)', function () {
     expect(refusedDiff, refusedDiff.join('\n')).to.deep.equal([]);
   });
 
