@@ -1,4 +1,4 @@
-// SVG charts from bench/results/latest.json (issue #8), drawn by hand: a bar chart
+// SVG charts from bench/results/latest.json, drawn by hand: a bar chart
 // needs no library. The README shows them beside the table.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// A thousand players at once (issue 13 §1): 1,000 clients through a private
+// A thousand players at once: 1,000 clients through a private
 // Prosody into one Flux world, spread over its places, each typing one command a
 // second of the game mix (lib/load/answers.ts), every command matched to its own
 // answer. With the Flux process's peak resident memory over the run.

@@ -1,5 +1,5 @@
 // Projection + Transformation alone, the three engines side by side in one run on
-// the same batches (issue #5): the WASM kernel, the same rules compiled to
+// the same batches: the WASM kernel, the same rules compiled to
 // JavaScript, and the readable Immer model. Each batch starts from the same state
 // (500 present characters spread over the starter world); only `run` is timed.
 // The two kernel engines take turns in blocks in one process, after a warm-up long

@@ -1,4 +1,4 @@
-// Memory per character (issue #8): a room with 10,000 characters resident, as the
+// Memory per character: a room with 10,000 characters resident, as the
 // server holds it: the projection (JS objects), the engine's tables (WASM linear
 // memory) and the name index. Measured as heap growth after a GC plus the WASM
 // memory, divided by the characters. Needs node --expose-gc for a clean reading.

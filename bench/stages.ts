@@ -55,7 +55,7 @@ export async function benchPipeline(kind: DatabaseKind) {
 export const PARALLEL_ROOMS = 4;
 
 /**
- * Rooms in parallel (issue #8, "end to end"): copies of the starter world, each
+ * Rooms in parallel: copies of the starter world, each
  * with its 500 players, fed one 1,000-command batch each at a time and drained
  * together; one process, one database. Commands/s over all rooms.
  */

@@ -1,4 +1,4 @@
-// The workload every bench shares (issue #5, #8): 1,000-command batches in the
+// The workload every bench shares: 1,000-command batches in the
 // starter world with 500 characters, of a stated mix: 40% say/emote, 25% look,
 // 20% movement, 15% take/drop/give/attack. Generated from a seed, so every run
 // and every engine sees the same commands.

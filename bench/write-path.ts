@@ -1,4 +1,4 @@
-// The write path alone (issue #7): Planning's statements and Actuation's one
+// The write path alone: Planning's statements and Actuation's one
 // transaction per batch, at 1, 100 and 1,000 changed characters per batch, on one
 // database. Reports batches/s and rows/s. Part of `make bench`.
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// Through a real XMPP server, against the right peer (issue 13 §1): the server's
+// Through a real XMPP server, against the right peer: the server's
 // own MUC (Prosody's or ejabberd's mod_muc) and Flux, each with one crowd of real
 // clients (lib/load) in ONE room on the same server and machine, so that a say
 // fans out to the same number of people on both sides. Per side: how long the

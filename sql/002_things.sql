@@ -1,4 +1,4 @@
--- Items, NPCs, locked exits, hit points and quests (issue #5). Items and NPCs are
+-- Items, NPCs, locked exits, hit points and quests. Items and NPCs are
 -- numbered per room like locations; an NPC is also a character (same id), so the
 -- engine's character tables hold both and NPC names are taken nicks.
 

@@ -1,4 +1,4 @@
--- XEP-0045 §5.2 affiliations, kept with the room (issue 17). `rooms.owners` are the
+-- XEP-0045 §5.2 affiliations, kept with the room. `rooms.owners` are the
 -- world file's owners as imported (what `world export` writes back and replay starts
 -- from); `affiliations` is the live list, changed only by committed `affiliate`
 -- commands in the room's batches. A JID without a row has the affiliation none.

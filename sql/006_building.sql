@@ -1,4 +1,4 @@
--- Building in the game (issue 17): builders dig places, make things and creatures
+-- Building in the game: builders dig places, make things and creatures
 -- while the room runs, into the same tables a world file fills. Replay must start
 -- from the world as it was installed, not from the grown one (or it would build
 -- twice), so the installed definition is kept as it was read. Rooms installed

@@ -1,4 +1,4 @@
--- @undo (issue 17): each builder's last building commands, kept with the room so
+-- @undo: each builder's last building commands, kept with the room so
 -- that they survive a restart and roll back with a batch that does not commit.
 -- `cells` is the character's ring as the rules keep it (lib/engines/protocol.ts
 -- UNDO_I32S: the next step, the steps kept, then (kind, x, y, z) per step).

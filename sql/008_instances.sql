@@ -1,4 +1,4 @@
--- Every running Flux instance (issue 15, `bin/flux status`): one row, upserted by
+-- Every running Flux instance (`bin/flux status`): one row, upserted by
 -- the instance every heartbeat interval in one statement. heard_at is the
 -- database's clock, so instances on hosts whose clocks disagree still compare.
 -- 008, not 007: main already has 007_undo.sql, and two files with one number would

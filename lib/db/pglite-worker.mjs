@@ -1,6 +1,6 @@
 // The embedded database's own thread: PGlite (PostgreSQL compiled to WASM) runs
-// here, so a large statement does not stall the event loop that serves players
-// (issue #7). The main thread talks to it by messages (pglite-thread.ts).
+// here, so a large statement does not stall the event loop that serves players.
+// The main thread talks to it by messages (pglite-thread.ts).
 // Plain JavaScript: a worker thread does not get the TypeScript loader.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';

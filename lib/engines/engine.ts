@@ -3,7 +3,7 @@
 
 /**
  * The map, its things and its NPCs. A world file's NPCs are characters 0..n-1 and
- * players come after them; builders (issue 17) dig places, make things and NPCs
+ * players come after them; builders dig places, make things and NPCs
  * while the room runs, so the map is part of the state (EngineState.map). Items
  * are numbered 0..items-1 (a destroyed one keeps its number, its place NOWHERE);
  * the NPC tables are indexed by character, and a character past their end, or

@@ -1,7 +1,7 @@
 // The host owns the kernel's memory and lays the tables out in it (STYLE.md, the
 // AssemblyScript model): a header saying where everything is, then the map, the
 // state, and the batch's input and output buffers. Offsets are in bytes, each
-// table 8-byte aligned. Building (issue 17) grows the map while the room runs, so
+// table 8-byte aligned. Building grows the map while the room runs, so
 // its tables have a capacity (reserved) beyond their count, like the characters'.
 import { CHANGE_I32S, COMMAND_I32S, DIRECTION_COUNT, EFFECT_I32S, Header, HEADER_I32S, MATCHES_PER_NAME_MAX, UNDO_I32S } from './protocol.ts';
 import type { EngineState, WorldMap } from './engine.ts';

@@ -1,4 +1,4 @@
-// The `model` engine's building rules (issue 17), written for reading: one reducer
+// The `model` engine's building rules, written for reading: one reducer
 // per building command over the draft, the same checks in the same order as the
 // kernel's (wasm/assembly/index.ts, "building"), so the records agree byte for byte.
 import { assert } from '../assert.ts';

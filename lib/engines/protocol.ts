@@ -31,7 +31,7 @@ export const Cmd = {
   release: 17, // the room lets an absent guest's character go: its things drop where it stood, its name is free
   kick: 18, // XEP-0045 §8.2, §9.1: a moderator removes the actor (the kicked character), which leaves as in `leave`
   affiliate: 19, // XEP-0045 §9, §10: an affiliation changes (actor = -1); the host keeps it, the rules change nothing
-  // Building (issue 17): builders change the map while the world runs. Texts (titles,
+  // Building: builders change the map while the world runs. Texts (titles,
   // descriptions, names) stay in the host; commands carry their batch text index.
   dig: 20, // a = direction, b = title text: a new place that way, with the way back
   title: 21, // a = text: the place the builder stands in

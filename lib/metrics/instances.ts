@@ -1,4 +1,4 @@
-// The instances table (sql/008_instances.sql, issue 15): each running instance
+// The instances table (sql/008_instances.sql): each running instance
 // writes its row every heartbeat interval, one statement, and `bin/flux status`
 // reads them all. Times are the database's (now()), so instances on hosts whose
 // clocks disagree still compare.

@@ -1,4 +1,4 @@
-// Building commands (issue 17): `@dig north The Old Tower` and the rest, parsed and
+// Building commands: `@dig north The Old Tower` and the rest, parsed and
 // checked here like any command (no state). Who may build, and whether the world
 // has room, are decided later: the room's gate (lib/rooms/encode.ts) and the rules.
 import { DIRECTIONS } from '../engines/protocol.ts';

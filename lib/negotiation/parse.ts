@@ -5,7 +5,7 @@ import { DIRECTIONS } from '../engines/protocol.ts';
 import type { Command } from './command.ts';
 import { BUILD_HELP, NOT_A_BUILDER, parseBuilding } from './building.ts';
 
-/** What the caller knows of the player: builders (issue 17) may build and get `help @`. Absent: parse only, the room's gate decides. */
+/** What the caller knows of the player: builders may build and get `help @`. Absent: parse only, the room's gate decides. */
 export interface ParseContext {
   readonly builder?: boolean;
 }

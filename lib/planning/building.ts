@@ -1,4 +1,4 @@
-// Planning for building (issue 17): the change records that touch the map (new
+// Planning for building: the change records that touch the map (new
 // places, titles, descriptions, ways, locks, things and creatures made) become the
 // room's next world, and batched SQL on locations, exits, items and npcs in the
 // batch's one transaction. A batch that builds nothing keeps its world object.

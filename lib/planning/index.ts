@@ -130,7 +130,7 @@ export function statementsFor(roomId: string, next: Projection, patches: readonl
   return statements;
 }
 
-/** `world`: the room's world before the batch, which building changes (issue 17); `texts`: the batch's texts. */
+/** `world`: the room's world before the batch, which building changes; `texts`: the batch's texts. */
 export function plan(roomId: string, projection: Projection, changes: Int32Array, created: NewCharacters, renamed: Renamed = NONE,
   world?: RoomWorld, texts: Texts = []): Plan {
   const [next, patches, inverse] = applyChanges(projection, changes, created, renamed, texts);

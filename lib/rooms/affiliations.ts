@@ -34,7 +34,7 @@ export interface Listed {
 /** Why a request is refused: an XMPP stanza error condition, its type and a text for the one who asked. */
 export type Refusal = readonly [condition: string, type: string, text: string];
 
-/** The owners and admins: they moderate, and (issue 17) they build. */
+/** The owners and admins: they moderate, and they build. */
 const MODERATING: ReadonlySet<Affiliation> = new Set(['owner', 'admin']);
 
 export class Affiliations {

@@ -34,7 +34,7 @@ export interface Encoded {
   readonly spare: Spare;
 }
 
-/** Commands that change the map (issue 17): only builders may give them. */
+/** Commands that change the map: only builders may give them. */
 export const BUILDING = new Set<Command['kind']>(['dig', 'title', 'describe', 'exit', 'unexit', 'lock', 'create', 'destroy', 'npc', 'undo']);
 
 const SELF = new Set(['me', 'self', 'myself']);

@@ -1,4 +1,4 @@
-// Which instance serves a room (DESIGN §5, issue #7): a PostgreSQL advisory lock
+// Which instance serves a room (DESIGN §5): a PostgreSQL advisory lock
 // per room, held on one dedicated connection for as long as the instance serves
 // it. The lock keeps two instances from both serving a room; the version fence in
 // Actuation stays the real guarantee (a frozen holder keeps its lock, and the

@@ -1,5 +1,5 @@
 // The command log is the room's history: replaying it from the world as it was
-// installed must rebuild exactly the state the database holds (issue #5, #7).
+// installed must rebuild exactly the state the database holds.
 // The initial world is installed in a scratch embedded database, so replay reads
 // the live database and writes nothing to it.
 import { mkdtempSync, rmSync } from 'node:fs';

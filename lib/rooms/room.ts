@@ -39,7 +39,7 @@ export interface RoomOptions {
   readonly telemetry?: Telemetry;
   /** The room's affiliations (XEP-0045 §5.2), loaded with it; absent: nobody has one. Batches keep them. */
   readonly affiliations?: Affiliations;
-  /** Whether a bare JID may build in this world (issue 17: owners and admins, wired from `affiliations.isBuilder`). Absent: nobody may. */
+  /** Whether a bare JID may build in this world (owners and admins, wired from `affiliations.isBuilder`). Absent: nobody may. */
   readonly isBuilder?: (jid: string) => boolean;
 }
 
@@ -88,12 +88,12 @@ export class Room {
     return this.projectionNow;
   }
 
-  /** The committed world: its map grows as builders build (issue 17). */
+  /** The committed world: its map grows as builders build. */
   get world(): RoomWorld {
     return this.worldNow;
   }
 
-  /** Whether this bare JID may build here (issue 17); `help @` and the building commands ask. */
+  /** Whether this bare JID may build here; `help @` and the building commands ask. */
   isBuilder(jid: string): boolean {
     return (this.options.isBuilder ?? NOBODY)(jid);
   }
@@ -262,8 +262,8 @@ export class Room {
 
   /**
    * After a fence refusal the database is ahead of us: read the room again and go on
-   * from its committed state, never overwriting it. (Several instances on one
-   * database, with advisory locks deciding who serves a room, are issue #7.)
+   * from its committed state, never overwriting it. (Which instance serves a room
+   * is lib/rooms/ownership.ts.)
    */
   private async reload(): Promise<void> {
     try {

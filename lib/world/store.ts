@@ -79,7 +79,7 @@ export async function installedWorld(db: Queryable, roomId: string): Promise<Wor
 
 /**
  * The world's definition as it stands: the world file's places, things and NPCs
- * and what builders made since (issue 17), not its live state (who is where,
+ * and what builders made since, not its live state (who is where,
  * who carries what). Destroyed things are left out. Null when there is no such room.
  */
 export async function exportWorld(db: Queryable, roomId: string): Promise<WorldDefinition | null> {

@@ -1,4 +1,4 @@
-// bin/flux status (issue 15): every instance writes its row in the instances
+// bin/flux status: every instance writes its row in the instances
 // table each FLUX_HEARTBEAT_MS; status lists them with state, rooms, load and when
 // each was last heard from, and calls one silent after 3 missed heartbeats. Two
 // real bin/flux processes on one Prosody domain and one PostgreSQL: one serves,

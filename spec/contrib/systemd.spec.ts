@@ -1,4 +1,4 @@
-// contrib/flux.service and contrib/flux.env.example (issue 17): the unit passes
+// contrib/flux.service and contrib/flux.env.example: the unit passes
 // `systemd-analyze verify` where systemd is installed, runs `bin/flux serve` as a
 // dedicated user with the usual hardening (and without MemoryDenyWriteExecute,
 // which V8 and WebAssembly cannot run under), and the example environment file

@@ -1,5 +1,5 @@
 // lib/db: the embedded database (PGlite) runs in its own thread, so the event loop
-// that serves players keeps turning while a big statement runs (issue #7); and it
+// that serves players keeps turning while a big statement runs; and it
 // behaves as one PostgreSQL session: statements in order, transactions whole.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';

@@ -1,4 +1,4 @@
-// Building in the game (issue 17) as real clients see it through a private Prosody:
+// Building in the game as real clients see it through a private Prosody:
 // the world file's owner digs, describes, makes a way, creates and locks; a player
 // walks into the new place and takes the new thing; a player who is not a builder
 // is refused and changes nothing; the owner's @undo takes a new thing away again;

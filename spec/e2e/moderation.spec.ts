@@ -1,4 +1,4 @@
-// XEP-0045 roles and affiliations (issue 17) as real clients see them through a
+// XEP-0045 roles and affiliations as real clients see them through a
 // private Prosody and a private ejabberd: the world file's owner grants admin,
 // member and outcast and reads the lists; others are refused; a kick (307) and a ban (301) with the actor and the
 // reason; a banned JID is refused on join, also after the component restarted;

@@ -1,4 +1,4 @@
-// Prosody hot standby (issue 15): Prosody takes one stream per component domain
+// Prosody hot standby: Prosody takes one stream per component domain
 // and refuses a second with <conflict/>. A second Flux instance then stands by:
 // one log line, quiet retries every STANDBY_RETRY_MS, /readyz not ready. When the
 // active instance dies (SIGKILL) or stops (SIGTERM), the standby connects, claims

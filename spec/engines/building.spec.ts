@@ -1,4 +1,4 @@
-// Building (issue 17), command by command and refusal by refusal, in all three
+// Building, command by command and refusal by refusal, in all three
 // engines at once (wasm, js, model): what the builder and those there notice, the
 // change records planning turns into SQL, and that the engines agree on each.
 import { expect } from 'chai';

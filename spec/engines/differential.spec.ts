@@ -4,8 +4,8 @@
 // Random worlds (locks, items, NPCs) and hostile command streams: actors who left
 // or never joined, things that are elsewhere or ambiguous, two players taking the
 // same item in one batch, fights to the death, NPC ticks, guests released (with
-// what they carry) and coming back in the batch that released them; and builders
-// (issue 17) mixed into play: places dug, retitled, joined and cut off, ways
+// what they carry) and coming back in the batch that released them; and building
+// mixed into play: places dug, retitled, joined and cut off, ways
 // locked with things made and destroyed, NPCs made who then fight and die.
 // FLUX_PROPERTY_RUNS raises the number of cases; a failure prints its seed and
 // path, and FLUX_PROPERTY_SEED=<seed> FLUX_PROPERTY_PATH=<path> replays exactly it.

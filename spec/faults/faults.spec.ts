@@ -1,4 +1,4 @@
-// Faults, for real (issue #7): a scripted load of players keeps playing while the
+// Faults, for real: a scripted load of players keeps playing while the
 // spec kills the component, kills its database connections, restarts PostgreSQL
 // and restarts the XMPP server. Afterwards the clients' records are audited
 // against the database: no phantom effect, no lost batch, gapless versions, and

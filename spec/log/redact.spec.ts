@@ -1,4 +1,4 @@
-// lib/log: secrets never reach the log (issue 17). Values under secret-named keys
+// lib/log: secrets never reach the log. Values under secret-named keys
 // are censored; the password of a URL (a DATABASE_URL in an error's message, its
 // stack, an object, a child logger's bindings) is masked in the written line.
 import { expect } from 'chai';

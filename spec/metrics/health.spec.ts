@@ -1,4 +1,4 @@
-// Health and readiness on the metrics port (issue 17): GET /healthz is 200 while
+// Health and readiness on the metrics port: GET /healthz is 200 while
 // the process answers; GET /readyz is 200 only when the database answers, the
 // component is online at the XMPP server and the rooms are claimed, and otherwise
 // 503 naming what is missing. Played against the real service and a private Prosody

@@ -1,4 +1,4 @@
-// Live metrics (issue #8): with FLUX_METRICS_PORT set, a running server answers
+// Live metrics: with FLUX_METRICS_PORT set, a running server answers
 // GET /metrics on 127.0.0.1 in the Prometheus text format, and the counters move
 // as a game is played through Prosody.
 import { expect } from 'chai';

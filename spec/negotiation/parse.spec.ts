@@ -187,7 +187,7 @@ describe('negotiation editDistance', function () {
   });
 });
 
-describe('negotiation parseBody: building commands (issue 17)', function () {
+describe('negotiation parseBody: building commands', function () {
   const built = (body: string) => parseBody(body, NICK, { builder: true });
   it('reads each @ command with its direction, text, place or thing', function () {
     expect(built('@dig N  The   Old Tower')).to.deep.equal({ ok: true, command: { kind: 'dig', nick: NICK, direction: 0, text: 'The Old Tower' } });

@@ -1,4 +1,4 @@
-// Building in a running room (issue 17), end to end without XMPP on an embedded
+// Building in a running room, end to end without XMPP on an embedded
 // database: the gate, what builders and bystanders read, the rows each command
 // writes, a restart that loads the grown world, replay of a log with building in
 // wasm, js and model, and `world export` of the grown world imported elsewhere.
@@ -20,7 +20,7 @@ const log = pino({ level: 'silent' });
 const ANN = 'ann@example.org';
 const BEN = 'ben@example.org';
 
-describe('building in a room (lib/rooms, issue 17) on the embedded database', function () {
+describe('building in a room (lib/rooms) on the embedded database', function () {
   this.timeout(120000);
   let dir: string;
   let db: Db;

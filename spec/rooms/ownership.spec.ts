@@ -1,4 +1,4 @@
-// One instance serves a room at a time (issue #7): advisory locks per room on a
+// One instance serves a room at a time: advisory locks per room on a
 // dedicated connection, and a second instance that takes over a room within
 // seconds when the first dies. PostgreSQL only: the embedded database belongs to
 // one process. (spec/rooms/room.spec.ts shows the version fence refusing a

@@ -54,7 +54,7 @@ export async function createTestDatabase(kind: 'embedded' | 'postgresql'): Promi
   };
 }
 
-/** The XMPP servers every end-to-end scenario of issue 6 runs against, each a private instance from its Debian package. */
+/** The XMPP servers the end-to-end scenarios run against, each a private instance from its Debian package. */
 export { SERVER_KINDS, type ServerKind };
 export const SERVER_NAMES = Object.fromEntries(SERVER_KINDS.map((k) => [k, XMPP_SERVERS[k].name])) as Record<ServerKind, string>;
 

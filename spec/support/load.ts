@@ -1,4 +1,4 @@
-// A scripted load for the fault specs (issue #7): players who keep saying numbered
+// A scripted load for the fault specs: players who keep saying numbered
 // tokens and walking, while the spec breaks things. Every token sent, every token
 // a sender saw come back (its effect, shown only after COMMIT) and every token
 // anybody heard is recorded, so the audit can compare what clients saw with what

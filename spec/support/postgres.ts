@@ -1,5 +1,5 @@
 // A private, throwaway PostgreSQL cluster for the fault specs that restart the
-// database (issue #7): initdb and pg_ctl from the Debian package, its own folder,
+// database: initdb and pg_ctl from the Debian package, its own folder,
 // port and socket, trust auth on 127.0.0.1. The machine's shared server is never
 // touched. PostgreSQL refuses to run as root, so as root it runs as `postgres`.
 import { execFile } from 'node:child_process';

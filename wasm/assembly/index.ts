@@ -631,7 +631,7 @@ function tick(): void {
   }
 }
 
-// ---- building (issue 17): builders change the map while the world runs ----
+// ---- building: builders change the map while the world runs ----
 // The map is state like any other: every change is a record, so a batch that does
 // not commit is undone by loading the committed state again. Texts are the host's:
 // a record carries the batch's text index. The host checked the builder's role and
