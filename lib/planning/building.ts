@@ -52,7 +52,11 @@ export function planBuilding(roomId: string, world: RoomWorld, changes: Int32Arr
     return texts[i]!;
   };
   for (let i = 0; i < changes.length; i += CHANGE_I32S) {
-    const [entity, id, field, value] = [changes[i]!, changes[i + 1]!, changes[i + 2]!, changes[i + 3]!];
+    // Every batch passes here, building or not: read the record in place, allocate nothing until a map record.
+    const entity = changes[i]!;
+    const id = changes[i + 1]!;
+    const field = changes[i + 2]!;
+    const value = changes[i + 3]!;
     if (entity === Entity.character && field === Field.location && homeless.delete(id)) {
       draft!.npc.home[id] = value; // a creature's home is where it is made
       continue;

@@ -17,7 +17,7 @@ import { readInstances, type InstanceStatus } from '../../lib/metrics/index.ts';
 import { bodyOf, connectPlayer, type Player } from '../support/player.ts';
 import { COMPONENT_DOMAIN, createTestDatabase, type TestDatabase } from '../support/flux.ts';
 import { describeOnPostgres } from '../support/postgres.ts';
-import { spawnFlux, type FluxProcess } from '../support/flux-process.ts';
+import { spawnInstance, type FluxProcess } from '../support/flux-process.ts';
 import { until } from '../support/until.ts';
 
 const ROOM = `realm@${COMPONENT_DOMAIN}`;
@@ -32,11 +32,7 @@ describeOnPostgres('bin/flux status: the instances, their rooms, their load, whe
   const instances: FluxProcess[] = [];
 
   const start = (name: string) => {
-    const flux = spawnFlux(name, {
-      FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`, FLUX_XMPP_DOMAIN: COMPONENT_DOMAIN, FLUX_XMPP_SECRET: SECRET,
-      DATABASE_URL: db.databaseUrl, FLUX_DATA_DIR: path.join(db.dataDir, name), FLUX_TICK_MS: '20', FLUX_NPC_TICK_MS: '0',
-      FLUX_HEARTBEAT_MS: String(HEARTBEAT_MS),
-    });
+    const flux = spawnInstance(name, { server: prosody, db, secret: SECRET }, { FLUX_HEARTBEAT_MS: String(HEARTBEAT_MS) });
     instances.push(flux);
     return flux;
   };

@@ -13,7 +13,7 @@ import { STANDBY_RETRY_MS } from '../../lib/constants.ts';
 import { bodyOf, connectPlayer, xml, type Element, type Player } from '../support/player.ts';
 import { COMPONENT_DOMAIN, createTestDatabase, type TestDatabase } from '../support/flux.ts';
 import { describeOnPostgres } from '../support/postgres.ts';
-import { spawnFlux, type FluxProcess } from '../support/flux-process.ts';
+import { spawnInstance, type FluxProcess } from '../support/flux-process.ts';
 
 const ROOM = `realm@${COMPONENT_DOMAIN}`;
 const SECRET = 'standby-secret';
@@ -28,11 +28,7 @@ describeOnPostgres('hot standby on Prosody (one component connection per domain)
   const fromRoom = (re: RegExp) => (el: Element) => el.attrs.from === ROOM && re.test(bodyOf(el) ?? '');
 
   const start = async (name: string, metricsPort = 0) => {
-    const flux = spawnFlux(name, {
-      FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${prosody.componentPort}`, FLUX_XMPP_DOMAIN: COMPONENT_DOMAIN, FLUX_XMPP_SECRET: SECRET,
-      DATABASE_URL: db.databaseUrl, FLUX_DATA_DIR: path.join(db.dataDir, name), FLUX_TICK_MS: '20', FLUX_NPC_TICK_MS: '0',
-      FLUX_METRICS_PORT: String(metricsPort),
-    });
+    const flux = spawnInstance(name, { server: prosody, db, secret: SECRET }, { FLUX_METRICS_PORT: String(metricsPort) });
     instances.push(flux);
     return flux;
   };

@@ -5,6 +5,8 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { ROOT_DIR } from '../../lib/config/index.ts';
 import { until } from './until.ts';
+import { COMPONENT_DOMAIN, type TestDatabase } from './flux.ts';
+import type { PrivateXmppServer } from '../../lib/demo/private-server.ts';
 
 export interface LogLine {
   readonly atMs: number;
@@ -64,4 +66,13 @@ export function spawnFlux(name: string, env: Record<string, string>): FluxProces
       return code as number | null;
     },
   };
+}
+
+/** One of several instances on the same domain of a private server and the same database, each with its own data folder; `env` adds to it. */
+export function spawnInstance(name: string, at: { server: PrivateXmppServer; db: TestDatabase; secret: string }, env: Record<string, string> = {}): FluxProcess {
+  return spawnFlux(name, {
+    FLUX_XMPP_SERVICE: `xmpp://127.0.0.1:${at.server.componentPort}`, FLUX_XMPP_DOMAIN: COMPONENT_DOMAIN, FLUX_XMPP_SECRET: at.secret,
+    DATABASE_URL: at.db.databaseUrl, FLUX_DATA_DIR: path.join(at.db.dataDir, name), FLUX_TICK_MS: '20', FLUX_NPC_TICK_MS: '0',
+    ...env,
+  });
 }
