@@ -147,6 +147,25 @@ export const HEARTBEAT_MS_MIN = 100;
 export const HEARTBEAT_MS_MAX = 600000;
 export const INSTANCE_SILENT_HEARTBEATS = 3;
 export const INSTANCE_ROW_KEEP_MS = 24 * 60 * 60 * 1000;
+/**
+ * The link between instances (lib/cluster): a stanza for a room another instance
+ * owns is forwarded there. FORWARD_WAIT_MS_MAX bounds how long a stanza waits for
+ * a room to have a reachable owner (a takeover after a death, a handover on
+ * SIGTERM) before its sender is told the world is not served right now;
+ * FORWARD_QUEUE_MAX bounds the stanzas waiting per room meanwhile; FORWARD_HOPS_MAX
+ * bounds how often one stanza is passed on (an owner that moved on passes it again).
+ */
+export const FORWARD_WAIT_MS_MAX = 5000;
+export const FORWARD_QUEUE_MAX = 2048;
+export const FORWARD_HOPS_MAX = 3;
+/** A peer that connects must prove the shared secret within this time, or it is cut off. */
+export const PEER_AUTH_MS_MAX = 5000;
+/** Largest frame on the link: a stanza at its limit, escaped as JSON, with room to spare. */
+export const PEER_FRAME_BYTES_MAX = 4 * STANZA_BYTES_MAX;
+/** How often a room's occupants (room_sessions) are written while they change. */
+export const SESSION_JOURNAL_MS = 250;
+/** A lag probe that never came back (a cluster routed it to an instance that could not pass it on) is sent again after this. */
+export const PROBE_RESEND_MS = 3000;
 /** Rooms served by one instance. */
 export const ROOMS_MAX = 1024;
 /** Join history (XEP-0045 §7.2.15): public lines kept per location, and how many a join gets unless it asks. */

@@ -7,11 +7,17 @@ import type { Db } from '../db/index.ts';
 import { FluxError } from '../errors.ts';
 import type { Statement } from '../planning/index.ts';
 
-/** Another writer owns the room: this instance must stop serving it and reload. */
+/**
+ * The fence refused the batch. version: another writer moved the room on (reload
+ * and go on from there); owner: another instance claimed the room since this one
+ * did (stop serving it: nothing more of ours may be written).
+ */
 export class FenceError extends FluxError {
   override name = 'FenceError';
-  constructor(roomId: string, version: number) {
-    super('conflict', `room ${roomId} is no longer at version ${version}: another instance wrote it`);
+  constructor(roomId: string, version: number, readonly lost: 'version' | 'owner') {
+    super('conflict', lost === 'owner'
+      ? `room ${roomId} was claimed by another instance: this one may no longer write it`
+      : `room ${roomId} is no longer at version ${version}: another instance wrote it`);
   }
 }
 
@@ -22,6 +28,8 @@ export interface BatchRecord {
   readonly statements: readonly Statement[];
   /** The batch's commands as the command log keeps them (enough to replay). */
   readonly log: readonly unknown[];
+  /** The owner epoch this instance claimed the room at (lib/rooms/ownership.ts); absent: not fenced on ownership. */
+  readonly epoch?: number;
 }
 
 /**
@@ -38,9 +46,13 @@ export async function commitBatch(db: Db, batch: BatchRecord, batchId = randomUU
   try {
     await db.transaction(async (tx) => {
       const fence = await tx.query(
-        'UPDATE rooms SET version = version + 1, last_batch = $3 WHERE id = $1 AND version = $2',
-        [batch.roomId, batch.version, batchId]);
-      if (fence.rowCount !== 1) throw new FenceError(batch.roomId, batch.version);
+        'UPDATE rooms SET version = version + 1, last_batch = $3 WHERE id = $1 AND version = $2 AND ($4::bigint IS NULL OR owner_epoch = $4)',
+        [batch.roomId, batch.version, batchId, batch.epoch ?? null]);
+      if (fence.rowCount !== 1) {
+        const now = await tx.query<{ owner_epoch: string }>('SELECT owner_epoch FROM rooms WHERE id = $1', [batch.roomId]);
+        const claimedSince = batch.epoch !== undefined && Number(now.rows[0]?.owner_epoch) !== batch.epoch;
+        throw new FenceError(batch.roomId, batch.version, claimedSince ? 'owner' : 'version');
+      }
       for (const s of batch.statements) await tx.query(s.text, s.values);
       await tx.query(
         'INSERT INTO command_log (room_id, version, batch_id, commands) VALUES ($1, $2, $3, $4)',

@@ -49,6 +49,14 @@ export interface Config {
   readonly metricsHost: string;
   /** How often this instance writes its row in the instances table (bin/flux status). */
   readonly heartbeatMs: number;
+  /**
+   * host:port of the link to the other instances of the domain (lib/cluster): a
+   * private address; port 0 takes a free one. 'off': no link; 'auto' (default):
+   * 127.0.0.1:0 with PostgreSQL, off with the embedded database (one process owns it).
+   */
+  readonly peerListen: string;
+  /** The secret the instances prove to each other on the link; '' (default): the component secret. */
+  readonly peerSecret: string;
 }
 
 /** Environment variable -> config key (DESIGN §2). */
@@ -75,6 +83,8 @@ const ENV_KEYS: Record<string, keyof Config> = {
   FLUX_METRICS_PORT: 'metricsPort',
   FLUX_METRICS_HOST: 'metricsHost',
   FLUX_HEARTBEAT_MS: 'heartbeatMs',
+  FLUX_PEER_LISTEN: 'peerListen',
+  FLUX_PEER_SECRET: 'peerSecret',
 };
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -117,7 +127,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults = readDefaults()): C
     metricsPort: integer(raw.metricsPort, 'FLUX_METRICS_PORT', 0, 65535),
     metricsHost: bindAddress(raw.metricsHost ?? '127.0.0.1', 'FLUX_METRICS_HOST'),
     heartbeatMs: integer(raw.heartbeatMs ?? HEARTBEAT_MS_DEFAULT, 'FLUX_HEARTBEAT_MS', HEARTBEAT_MS_MIN, HEARTBEAT_MS_MAX),
+    peerListen: peerEndpoint(raw.peerListen ?? 'auto', 'FLUX_PEER_LISTEN'),
+    peerSecret: text(raw.peerSecret ?? '', 'FLUX_PEER_SECRET'),
   };
+  if (!['auto', 'off'].includes(config.peerListen) && config.databaseUrl === '') {
+    throw new ConfigError('FLUX_PEER_LISTEN needs DATABASE_URL: instances share rooms through PostgreSQL');
+  }
   if (config.dataDir === '' && config.databaseUrl === '') {
     throw new ConfigError('FLUX_DATA_DIR must be set when DATABASE_URL is not');
   }
@@ -187,6 +202,29 @@ function domains(value: unknown, name: string): string[] {
 }
 
 /** An address to listen on: an IPv4 or IPv6 literal (0.0.0.0 and :: for every interface) or a host name. */
+/** With PostgreSQL the peer link listens on loopback unless told: instances on one host find each other with no setting. */
+const PEER_LISTEN_AUTO = '127.0.0.1:0';
+
+/** Where the peer link listens, or null for none. */
+export function peerListenAddress(config: Config): string | null {
+  if (config.peerListen === 'off') return null;
+  if (config.peerListen === 'auto') return config.databaseUrl === '' ? null : PEER_LISTEN_AUTO;
+  return config.peerListen;
+}
+
+function peerEndpoint(value: unknown, name: string): string {
+  const s = text(value, name).trim();
+  if (s === 'auto' || s === 'off') return s;
+  const at = s.lastIndexOf(':');
+  const host = s.slice(0, Math.max(at, 0)).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(s.slice(at + 1));
+  const hostOk = host !== '' && (isIP(host) !== 0 || (DOMAIN_NAME.test(host) && !/^[\d.]+$/.test(host)));
+  if (at <= 0 || !hostOk || !/^\d+$/.test(s.slice(at + 1)) || port > 65535) {
+    throw new ConfigError(`${name} must be host:port, a private address of this host (port 0 takes a free one), 'auto' or 'off', got ${JSON.stringify(s)}`);
+  }
+  return s;
+}
+
 function bindAddress(value: unknown, name: string): string {
   const s = text(value, name).trim();
   // A dotted number that is not an IPv4 address (999.0.0.1) would pass as a host name and fail only at listen().

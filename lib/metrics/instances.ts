@@ -16,6 +16,8 @@ export interface InstanceIdentity {
   readonly pid: number;
   readonly domain: string;
   readonly startedAt: Date;
+  /** Where its peer link listens (host:port), '' without one. */
+  readonly endpoint: string;
 }
 
 export interface HeartbeatOptions {
@@ -40,10 +42,10 @@ export interface Heartbeat {
 
 // One statement per beat: the upsert, and the rows nobody has written for a day go in passing.
 const BEAT_SQL = `WITH gone AS (DELETE FROM instances WHERE heard_at < now() - $10 * interval '1 millisecond' AND id <> $1)
-INSERT INTO instances (id, host, pid, domain, started_at, heard_at, state, rooms, commands_per_s, heartbeat_ms)
-VALUES ($1, $2, $3, $4, $5, now(), $6, $7::text[], $8, $9)
+INSERT INTO instances (id, host, pid, domain, started_at, heard_at, state, rooms, commands_per_s, heartbeat_ms, endpoint)
+VALUES ($1, $2, $3, $4, $5, now(), $6, $7::text[], $8, $9, $11)
 ON CONFLICT (id) DO UPDATE SET heard_at = now(), state = EXCLUDED.state, rooms = EXCLUDED.rooms,
-  commands_per_s = EXCLUDED.commands_per_s, heartbeat_ms = EXCLUDED.heartbeat_ms`;
+  commands_per_s = EXCLUDED.commands_per_s, heartbeat_ms = EXCLUDED.heartbeat_ms, endpoint = EXCLUDED.endpoint`;
 
 export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
   const { db, identity: me, clock, log } = options;
@@ -56,7 +58,7 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
     lastMs = now;
     const rooms = state === 'stopped' ? [] : options.rooms();
     try {
-      await db.query(BEAT_SQL, [me.id, me.host, me.pid, me.domain, me.startedAt.toISOString(), state, rooms, Math.round(perS * 10) / 10, options.heartbeatMs, INSTANCE_ROW_KEEP_MS]);
+      await db.query(BEAT_SQL, [me.id, me.host, me.pid, me.domain, me.startedAt.toISOString(), state, rooms, Math.round(perS * 10) / 10, options.heartbeatMs, INSTANCE_ROW_KEEP_MS, me.endpoint]);
       failing = false;
     } catch (err) {
       // Once per outage: the database being away is reported elsewhere too.
@@ -90,15 +92,17 @@ export interface InstanceStatus {
   readonly commandsPerS: number;
   readonly heardMsAgo: number;
   readonly heartbeatMs: number;
+  /** Its peer link (host:port), '' without one. */
+  readonly endpoint: string;
 }
 
 interface Row {
   id: string; host: string; pid: number; domain: string; started_at: Date | string; state: InstanceState;
-  rooms: string[]; commands_per_s: number; heartbeat_ms: number; heard_ms_ago: number;
+  rooms: string[]; commands_per_s: number; heartbeat_ms: number; heard_ms_ago: number; endpoint: string;
 }
 
 export async function readInstances(db: Queryable): Promise<InstanceStatus[]> {
-  const r = await db.query<Row>(`SELECT id, host, pid, domain, started_at, state, rooms, commands_per_s, heartbeat_ms,
+  const r = await db.query<Row>(`SELECT id, host, pid, domain, started_at, state, rooms, commands_per_s, heartbeat_ms, endpoint,
     (extract(epoch FROM now() - heard_at) * 1000)::float8 AS heard_ms_ago FROM instances ORDER BY domain, started_at, id`);
   return r.rows.map((row) => {
     const heardMsAgo = Math.max(0, Math.round(Number(row.heard_ms_ago)));
@@ -106,7 +110,7 @@ export async function readInstances(db: Queryable): Promise<InstanceStatus[]> {
     return {
       id: row.id, host: row.host, pid: row.pid, domain: row.domain,
       startedAt: new Date(row.started_at).toISOString(), state: silent ? 'silent' : row.state,
-      rooms: row.rooms, commandsPerS: Number(row.commands_per_s), heardMsAgo, heartbeatMs: row.heartbeat_ms,
+      rooms: row.rooms, commandsPerS: Number(row.commands_per_s), heardMsAgo, heartbeatMs: row.heartbeat_ms, endpoint: row.endpoint,
     };
   });
 }
@@ -122,9 +126,9 @@ export function ago(ms: number): string {
 /** The table `bin/flux status` prints. */
 export function formatInstances(instances: readonly InstanceStatus[]): string {
   if (instances.length === 0) return 'no instance has written a heartbeat to this database\n';
-  const header = ['INSTANCE', 'HOST:PID', 'DOMAIN', 'STATE', 'ROOMS', 'CMD/S', 'HEARD', 'STARTED'];
+  const header = ['INSTANCE', 'HOST:PID', 'LINK', 'DOMAIN', 'STATE', 'ROOMS', 'CMD/S', 'HEARD', 'STARTED'];
   const rows = instances.map((i) => [
-    i.id, `${i.host}:${i.pid}`, i.domain, i.state, i.rooms.length === 0 ? '-' : `${i.rooms.length} (${i.rooms.slice(0, 5).join(', ')}${i.rooms.length > 5 ? ', ...' : ''})`,
+    i.id, `${i.host}:${i.pid}`, i.endpoint === '' ? '-' : i.endpoint, i.domain, i.state, i.rooms.length === 0 ? '-' : `${i.rooms.length} (${i.rooms.slice(0, 5).join(', ')}${i.rooms.length > 5 ? ', ...' : ''})`,
     i.commandsPerS.toFixed(1), `${ago(i.heardMsAgo)} ago`, i.startedAt,
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));

@@ -6,7 +6,7 @@
 // so there every room is this instance's.
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { pgConnection } from '../db/index.ts';
+import { pgConnection, type Queryable } from '../db/index.ts';
 
 /** held: this instance has the lock; taken: another session has it; unknown: the database could not be asked. */
 export type LockState = 'held' | 'taken' | 'unknown';
@@ -111,4 +111,48 @@ export function postgresLocks(url: string, log: Logger): RoomLocks {
       await c?.end().catch(() => {}); // ending the session releases its locks
     },
   };
+}
+
+/**
+ * The owner row (sql/009_owners.sql): taken with the lock, a new epoch each time.
+ * Every batch is fenced on the epoch, so an owner that lost the room writes
+ * nothing more even before the new owner has written anything.
+ */
+export async function recordOwner(db: Queryable, roomId: string, instance: string, endpoint: string): Promise<number> {
+  const r = await db.query<{ owner_epoch: string }>(
+    'UPDATE rooms SET owner_epoch = owner_epoch + 1, owner_instance = $2, owner_endpoint = $3 WHERE id = $1 RETURNING owner_epoch',
+    [roomId, instance, endpoint]);
+  return Number(r.rows[0]?.owner_epoch ?? 0);
+}
+
+/** Lets the room go (handed over, given back): nobody owns it until an instance claims it. The epoch stays. */
+export async function releaseOwner(db: Queryable, roomId: string, epoch: number): Promise<void> {
+  await db.query('UPDATE rooms SET owner_instance = NULL, owner_endpoint = NULL WHERE id = $1 AND owner_epoch = $2', [roomId, epoch]);
+}
+
+/** Whether another instance claimed the room since this one did at `epoch`; null when the database cannot say now. */
+export async function claimedSince(db: Queryable, roomId: string, epoch: number): Promise<boolean | null> {
+  try {
+    const r = await db.query<{ owner_epoch: string }>('SELECT owner_epoch FROM rooms WHERE id = $1', [roomId]);
+    return Number(r.rows[0]?.owner_epoch ?? 0) > epoch;
+  } catch {
+    return null;
+  }
+}
+
+export interface RoomListing {
+  readonly id: string;
+  readonly title: string;
+  /** The instance that owns it, or null. */
+  readonly owner: string | null;
+  /** Occupants as its owner last recorded them. */
+  readonly occupants: number;
+}
+
+/** Every room with its owner and occupants: what the claimer and the domain's room list read. */
+export async function listRoomOwners(db: Queryable): Promise<RoomListing[]> {
+  const r = await db.query<{ id: string; title: string; owner_instance: string | null; occupants: string }>(
+    `SELECT r.id, r.title, r.owner_instance, (SELECT count(DISTINCT s.nick) FROM room_sessions s WHERE s.room_id = r.id) AS occupants
+     FROM rooms r ORDER BY r.id`);
+  return r.rows.map((row) => ({ id: row.id, title: row.title, owner: row.owner_instance, occupants: Number(row.occupants) }));
 }

@@ -41,6 +41,10 @@ export interface RoomOptions {
   readonly affiliations?: Affiliations;
   /** Whether a bare JID may build in this world (owners and admins, wired from `affiliations.isBuilder`). Absent: nobody may. */
   readonly isBuilder?: (jid: string) => boolean;
+  /** The owner epoch this instance claimed the room at: every batch is fenced on it. Absent: no ownership fence (one process). */
+  readonly epoch?: number;
+  /** Called once when the fence says another instance claimed the room since: the caller stops serving it. */
+  readonly lost?: (room: Room) => void;
 }
 
 const NOBODY = (): boolean => false;
@@ -168,7 +172,7 @@ export class Room {
   }
 
   private async runBatch(batch: Submission[], progress: { committed: boolean; affiliated: readonly AffiliationChange[] }): Promise<void> {
-    if (this.abandoned) return this.options.refuse(this, batch, 'This world moved to another server before that was saved, so nothing happened. Please try again.');
+    if (this.abandoned) return this.options.refuse(this, batch, MOVED);
     const t0 = performance.now();
     const before = this.projectionNow;
     const worldBefore = this.worldNow;
@@ -204,6 +208,11 @@ export class Room {
       }
       const rendered = render(output, { world: planned.world, before, after: planned.next, texts: encoded.texts });
       this.options.deliver(this, rendered, encoded.accepted);
+    } else if (committed === 'lost') {
+      this.affiliations.settle(encoded.affiliated, false);
+      this.options.refuse(this, encoded.accepted, MOVED);
+      this.abandon();
+      this.options.lost?.(this);
     } else {
       this.affiliations.settle(encoded.affiliated, false);
       if (committed !== 'failed') await this.reload();
@@ -224,8 +233,8 @@ export class Room {
     for (const [reason, submissions] of byReason) this.options.refuse(this, submissions, reason);
   }
 
-  private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: readonly unknown[]): Promise<'committed' | 'fenced' | 'unknown' | 'failed'> {
-    const record = { roomId: this.id, version: this.projectionNow.version, statements, log };
+  private async actuate(statements: Parameters<typeof commitBatch>[1]['statements'], log: readonly unknown[]): Promise<'committed' | 'fenced' | 'lost' | 'unknown' | 'failed'> {
+    const record = { roomId: this.id, version: this.projectionNow.version, statements, log, ...(this.options.epoch === undefined ? {} : { epoch: this.options.epoch }) };
     for (let attempt = 1; attempt <= ACTUATION_RETRIES_MAX; attempt++) {
       let outcome = await commitBatch(this.options.db, record);
       if (outcome.committed === 'unknown') outcome = await this.learnOutcome(outcome.batchId, outcome.error);
@@ -233,6 +242,10 @@ export class Room {
       if (outcome.committed === 'unknown') return 'unknown'; // still unknowable: the database is the truth, read it again
       if (outcome.error instanceof FenceError) {
         this.telemetry.fenceConflict(this.id);
+        if (outcome.error.lost === 'owner') {
+          this.options.log.error({ room: this.id, epoch: this.options.epoch }, 'fenced: another instance claimed the room; this one stops serving it');
+          return 'lost';
+        }
         this.options.log.error({ room: this.id, err: outcome.error.message }, 'fenced: another writer moved the room on');
         return 'fenced';
       }
@@ -287,5 +300,7 @@ export class Room {
 
 /** A batch committed, but showing its effects failed: it happened; the players must not hear that it did not. */
 const COMMITTED_UNSHOWN = 'That was done, but we could not show you what happened. Type look to see where you stand.';
+/** The batch was not written because the room is served by another instance now. */
+const MOVED = 'This world moved to another server before that was saved, so nothing happened. Please try again.';
 /** The database could not tell whether the batch committed (the room reloaded whatever it holds). */
 const OUTCOME_UNKNOWN = 'We could not tell whether that was saved. Type look to see where you stand.';

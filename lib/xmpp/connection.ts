@@ -41,6 +41,16 @@ export interface ComponentOptions {
   readonly stanzaBytesMax?: number;
   /** A fixed pause before the next attempt instead of the backoff's (a standby's), or null. */
   readonly retryPauseMs?: () => number | null;
+  /** Sees every element first; true: it was taken elsewhere (forwarded to the instance that owns its room). */
+  readonly divert?: (element: Element) => boolean;
+}
+
+/** What the XMPP server's elements go through once past `divert`: where a forwarded element comes in. */
+const receivers = new WeakMap<Component, (element: Element) => void>();
+
+/** Handles `element` as if the server had sent it on this stream, past `divert` (one another instance forwarded). */
+export function receiveElement(xmpp: Component, element: Element): void {
+  receivers.get(xmpp)?.(element);
 }
 
 export function connectComponent(options: ComponentOptions): Component {
@@ -78,8 +88,9 @@ export function connectComponent(options: ComponentOptions): Component {
   };
   xmpp.on('online', () => backoff.reset());
   const onElement = internals._onElement.bind(xmpp);
+  receivers.set(xmpp, onElement);
   internals._onElement = (element: Element) => {
-    if (!pendingCut) return onElement(element);
+    if (!pendingCut) return options.divert?.(element) ? undefined : onElement(element);
     const cut = pendingCut;
     pendingCut = null;
     internals.emit('cut', element, cut);

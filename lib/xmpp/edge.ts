@@ -6,7 +6,7 @@ import type { Component } from '@xmpp/component';
 import type { Logger } from 'pino';
 import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
-import { connectComponent } from './connection.ts';
+import { connectComponent, receiveElement } from './connection.ts';
 import { noTelemetry, type Telemetry } from '../metrics/index.ts';
 import { IN_FLIGHT_BYTES_MAX, OUTGOING_BYTES_MAX, SERVER_LAG_PROBE_MS, STANDBY_RETRY_MS, STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
 import { ServerLag, sheds } from './server-lag.ts';
@@ -27,6 +27,15 @@ export interface EdgeOptions {
   readonly clock: Clock;
   readonly limits: MucLimits;
   readonly telemetry?: Telemetry;
+  /** This instance's id: it tags the lag probes, which a cluster may hand to another instance of the domain. */
+  readonly instance?: string;
+}
+
+/** A room as the domain's room list shows it, served here or by another instance. */
+export interface ListedRoom {
+  readonly jid: string;
+  readonly title: string;
+  readonly occupants: number;
 }
 
 export class XmppEdge implements Directory {
@@ -40,6 +49,10 @@ export class XmppEdge implements Directory {
   private probing: NodeJS.Timeout | null = null;
   /** Every room in the database, served here or not (another instance's, or past ROOMS_MAX). */
   knownRooms: ReadonlySet<string> = new Set();
+  /** Rooms other instances serve, as the database last said (the domain's room list shows every room). */
+  elsewhere: readonly ListedRoom[] = [];
+  /** Behind a cluster: sees every element from the server first, true when it forwarded it (lib/cluster/router.ts). */
+  divert: ((el: Element) => boolean) | null = null;
   /** The server refused this stream with <conflict/>: another instance has the domain (hot standby). */
   private standby = false;
   private readonly standbyListeners: (() => void)[] = [];
@@ -51,9 +64,10 @@ export class XmppEdge implements Directory {
     this.xmpp = connectComponent({
       service: options.service, domain: options.domain, password: options.secret,
       retryPauseMs: () => (this.standby ? STANDBY_RETRY_MS : null),
+      divert: (el) => this.divert?.(el) ?? false,
     });
     this.outbox = new Outbox((chunk) => this.write(chunk));
-    this.lag = new ServerLag(options.domain, (wire) => this.outbox.push(wire), () => this.outbox.pushedBytes, options.clock);
+    this.lag = new ServerLag(options.domain, (wire) => this.outbox.push(wire), () => this.outbox.pushedBytes, options.clock, options.instance ?? '');
     this.xmpp.on('error', (err) => this.connectionError(err));
     this.xmpp.on('status', (status) => options.log.debug({ status }, 'xmpp status'));
     this.xmpp.on('online', () => {
@@ -116,9 +130,15 @@ export class XmppEdge implements Directory {
     return muc;
   }
 
-  /** The room is served elsewhere now: its occupants leave (332), and stanzas to it are answered as for no room. */
-  detach(roomId: string): void {
-    this.mucs.get(roomId)?.evictAll([STATUS_SHUTDOWN]);
+  /**
+   * The room is not served here any more. `tell`: its occupants leave (332), as
+   * when nobody may serve it now; otherwise they are not told, since the instance
+   * that serves it takes them over from the session journal (lib/cluster/sessions.ts).
+   */
+  detach(roomId: string, tell: boolean): void {
+    const muc = this.mucs.get(roomId);
+    muc?.close();
+    if (tell) muc?.evictAll([STATUS_SHUTDOWN]);
     this.mucs.delete(roomId);
   }
 
@@ -167,6 +187,18 @@ export class XmppEdge implements Directory {
 
   room(id: string): MucRoom | undefined {
     return this.mucs.get(id);
+  }
+
+  /** Every room on the domain: those served here with their occupants now, then the others'. */
+  listing(): ListedRoom[] {
+    const here = this.rooms().map((r) => ({ jid: r.jid, title: r.room.world.title, occupants: r.occupants.size }));
+    const mine = new Set(here.map((r) => r.jid));
+    return [...here, ...this.elsewhere.filter((r) => !mine.has(r.jid))].sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0));
+  }
+
+  /** An element another instance forwarded: handled as if the server had sent it here. */
+  receive(el: Element): void {
+    receiveElement(this.xmpp, el);
   }
 
   rooms(): MucRoom[] {
@@ -300,8 +332,8 @@ export class XmppEdge implements Directory {
     if (body === null) return;
     const word = body.trim().toLowerCase();
     const text = word === 'rooms'
-      ? ['Worlds here:', ...this.rooms().map((r) => `  ${r.jid} - ${r.room.world.title} (${r.occupants.size} playing)`)].join('\n')
-      : `This is Flux, a game world server. Join a world as a group chat, e.g. ${this.rooms()[0]?.jid ?? `realm@${this.domain}`}.\nSend "rooms" for the list of worlds.`;
+      ? ['Worlds here:', ...this.listing().map((r) => `  ${r.jid} - ${r.title} (${r.occupants} playing)`)].join('\n')
+      : `This is Flux, a game world server. Join a world as a group chat, e.g. ${this.listing()[0]?.jid ?? `realm@${this.domain}`}.\nSend "rooms" for the list of worlds.`;
     this.send(xml('message', { type: 'chat', from: this.domain, to: String(el.attrs.from) }, xml('body', {}, text)));
   }
 }

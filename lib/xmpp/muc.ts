@@ -381,7 +381,7 @@ export class MucRoom {
     const occupant = this.occupants.byNickname(nick);
     this.creating.delete(occupant?.key ?? '');
     if (!occupant || occupant.joined) return; // left before its join committed
-    occupant.joined = true;
+    this.occupants.announced(occupant);
     this.fanOut((other) => this.presenceOf(occupant, [], other), occupant);
     for (const session of occupant.sessions) {
       this.sendRoster(session, occupant, this.awaiting.get(session) ?? {});
@@ -673,6 +673,38 @@ export class MucRoom {
     if (!found) return;
     const asked = xml('presence', { from, to: this.occupantJid(nick) });
     this.send(errorReply(asked, 'internal-server-error', 'wait', 'The world could not save your new name; you keep the old one.'));
+  }
+
+  /** Every joined session with its occupant's nick: what the room's session journal keeps. */
+  *sessionRows(): Iterable<{ session: string; nick: string }> {
+    for (const occupant of this.occupants.all()) {
+      if (!occupant.joined) continue;
+      for (const session of occupant.sessions) yield { session, nick: occupant.nick };
+    }
+  }
+
+  /**
+   * Taking the room over: the sessions its last owner recorded come back as
+   * joined occupants, without a presence to anyone (nothing changed for them).
+   * Only those whose character is present and belongs to the session's JID.
+   */
+  restore(rows: Iterable<{ session: string; nick: string }>): number {
+    let restored = 0;
+    for (const { session, nick } of rows) {
+      const character = this.room.characterByKey(nickKey(nick));
+      let bare: string;
+      try {
+        bare = parseJid(session).bare().toString();
+      } catch {
+        continue;
+      }
+      if (!character?.present || character.jid !== bare || this.occupants.bySessionJid(session)) continue;
+      const added = this.occupants.add(character.nick, nickKey(character.nick), bare, session);
+      if (!added) continue;
+      if (added.first) this.occupants.announced(added.occupant);
+      restored++;
+    }
+    return restored;
   }
 
   /** Shutdown: every occupant gets an unavailable presence with 332 (XEP-0045 §10.2 "system shutdown"). */

@@ -25,6 +25,8 @@ export class Occupants {
   private readonly byKey = new Map<string, Occupant>();
   private readonly bySession = new Map<string, Occupant>();
   private readonly byJid = new Map<string, Set<Occupant>>();
+  /** Called whenever a session comes, goes, is renamed or is announced (the room's session journal listens). */
+  onChange: () => void = () => {};
 
   get size(): number {
     return this.byNick.size;
@@ -65,12 +67,14 @@ export class Occupants {
       existing.sessions.add(fullJid);
       existing.wire = undefined;
       this.bySession.set(fullJid, existing);
+      this.onChange();
       return { occupant: existing, first: false };
     }
     const occupant: Occupant = { nick, key, bareJid, sessions: new Set([fullJid]), availability: {}, joined: false };
     this.byNick.set(nick, occupant);
     this.byKey.set(key, occupant);
     this.bySession.set(fullJid, occupant);
+    this.onChange();
     let mine = this.byJid.get(bareJid);
     if (!mine) this.byJid.set(bareJid, (mine = new Set()));
     mine.add(occupant);
@@ -86,6 +90,13 @@ export class Occupants {
     occupant.wire = undefined;
     this.byNick.set(nick, occupant);
     this.byKey.set(key, occupant);
+    this.onChange();
+  }
+
+  /** XEP-0045 §7.2.3: the occupant's join committed and everyone was told. */
+  announced(occupant: Occupant): void {
+    occupant.joined = true;
+    this.onChange();
   }
 
   /** Removes a session; returns the occupant and whether that was its last session. */
@@ -95,6 +106,7 @@ export class Occupants {
     this.bySession.delete(fullJid);
     occupant.sessions.delete(fullJid);
     occupant.wire = undefined;
+    this.onChange();
     if (occupant.sessions.size > 0) return { occupant, last: false };
     this.byNick.delete(occupant.nick);
     this.byKey.delete(occupant.key);

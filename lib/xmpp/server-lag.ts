@@ -7,7 +7,7 @@
 // at least how long it has been out. What was written after the last probe
 // that came back is not known to be read yet: that is the bytes in flight.
 import type { Clock } from '../negotiation/index.ts';
-import { IN_FLIGHT_BYTES_MAX, IN_FLIGHT_BYTES_CEILING, IN_FLIGHT_WORK_MS } from '../constants.ts';
+import { IN_FLIGHT_BYTES_MAX, IN_FLIGHT_BYTES_CEILING, IN_FLIGHT_WORK_MS, PROBE_RESEND_MS } from '../constants.ts';
 import { wireText } from './wire.ts';
 
 /** Each probe back, the read-rate estimate keeps this share of itself unless the new sample is higher. */
@@ -17,7 +17,7 @@ const PROBE_ID_PREFIX = 'flux-lag-';
 
 export class ServerLag {
   private seq = 0;
-  private out: { id: string; atMs: number; bytes: number } | null = null;
+  private out: { id: string; atMs: number; bytes: number; resent: number } | null = null;
   private lastMs = 0;
   /** Bytes written before the last probe that came back: the server has read them. */
   private read = 0;
@@ -29,7 +29,20 @@ export class ServerLag {
   unsupported = false;
 
   /** `written()`: every byte handed to `write` so far, in order. */
-  constructor(private readonly domain: string, private readonly write: (wire: string) => void, private readonly written: () => number, private readonly clock: Clock) {}
+  /**
+   * `written()`: every byte handed to `write` so far, in order. `tag` names this
+   * instance in its probes' ids: behind a cluster the server may hand a probe to
+   * another instance of the domain, which passes it back by that tag.
+   */
+  constructor(private readonly domain: string, private readonly write: (wire: string) => void, private readonly written: () => number, private readonly clock: Clock, private readonly tag = '') {}
+
+  /** The tag of the instance that sent `stanza`, if it is a probe and not this instance's own; else null. */
+  static foreignProbe(stanza: { name: string; attrs: Record<string, unknown> }, domain: string, mine: string): string | null {
+    const id = stanza.attrs.id;
+    if (stanza.name !== 'message' || stanza.attrs.from !== domain || typeof id !== 'string' || !id.startsWith(PROBE_ID_PREFIX)) return null;
+    const tag = id.slice(PROBE_ID_PREFIX.length, Math.max(PROBE_ID_PREFIX.length, id.lastIndexOf('.')));
+    return tag === mine ? null : tag;
+  }
 
   /** Bytes written that the server is not known to have read yet. */
   get inFlightBytes(): number {
@@ -52,11 +65,13 @@ export class ServerLag {
     return Math.max(this.lastMs, this.out ? this.clock.nowMs() - this.out.atMs : 0);
   }
 
-  /** Sends a probe unless one is out. */
+  /** Sends a probe unless one is out (one out for PROBE_RESEND_MS is taken for lost and sent again). */
   probe(): void {
-    if (this.out || this.unsupported) return;
-    const id = `${PROBE_ID_PREFIX}${++this.seq}`;
-    this.out = { id, atMs: this.clock.nowMs(), bytes: this.written() };
+    const now = this.clock.nowMs();
+    if ((this.out && now - this.out.atMs < PROBE_RESEND_MS * (this.out.resent + 1)) || this.unsupported) return;
+    const id = `${PROBE_ID_PREFIX}${this.tag}.${++this.seq}`;
+    // A resent probe keeps the first one's time: the lag is how long the server has been seen behind.
+    this.out = { id, atMs: this.out?.atMs ?? now, bytes: this.written(), resent: this.out ? this.out.resent + 1 : 0 };
     const domain = wireText(this.domain);
     this.write(`<message from="${domain}" to="${domain}" type="headline" id="${id}"/>`);
   }
@@ -64,7 +79,7 @@ export class ServerLag {
   /** Whether `stanza` is a probe coming back (the edge then drops it); the lag is recorded. */
   returned(stanza: { name: string; attrs: Record<string, unknown> }): boolean {
     const id = stanza.attrs.id;
-    if (stanza.name !== 'message' || stanza.attrs.from !== this.domain || typeof id !== 'string' || !id.startsWith(PROBE_ID_PREFIX)) return false;
+    if (stanza.name !== 'message' || stanza.attrs.from !== this.domain || typeof id !== 'string' || !id.startsWith(`${PROBE_ID_PREFIX}${this.tag}.`)) return false;
     if (stanza.attrs.type === 'error') {
       this.unsupported = true;
       this.out = null;

@@ -10,7 +10,8 @@ export const SOFTWARE_VERSION = '0.1.0';
 export interface Directory {
   readonly domain: string;
   room(id: string): MucRoom | undefined;
-  rooms(): MucRoom[];
+  /** Every room on the domain, served here or by another instance. */
+  listing(): { jid: string; title: string; occupants: number }[];
 }
 
 const stanzaError = (condition: string, type = 'cancel') =>
@@ -86,7 +87,7 @@ function discoItems(ctx: IqContext, dir: Directory): Element {
     return dir.room(ctx.to.local) && ctx.to.resource === '' ? xml('query', { xmlns: NS_DISCO_ITEMS }) : stanzaError('item-not-found');
   }
   return xml('query', { xmlns: NS_DISCO_ITEMS },
-    ...dir.rooms().map((r) => xml('item', { jid: r.jid, name: `${r.room.world.title} (${r.occupants.size})` })));
+    ...dir.listing().map((r) => xml('item', { jid: r.jid, name: `${r.title} (${r.occupants})` })));
 }
 
 /** XEP-0199 on the domain and rooms; XEP-0410 §3 on room/nick: only the occupant's own sessions get a result. */

@@ -83,9 +83,9 @@ describeOnPostgres('bin/flux status: the instances, their rooms, their load, whe
     for (const i of [sa, sb]) expect(i.heardMsAgo).to.be.below(3 * HEARTBEAT_MS);
     const table = await status();
     console.log(table.replace(/^/gm, '      '));
-    expect(table.split('\n')[0]).to.match(/^INSTANCE\s+HOST:PID\s+DOMAIN\s+STATE\s+ROOMS\s+CMD\/S\s+HEARD\s+STARTED$/);
-    expect(table).to.match(new RegExp(`:${a.child.pid}\\s+${COMPONENT_DOMAIN.replace('.', '\\.')}\\s+online\\s+\\d+ \\(.*realm`));
-    expect(table).to.match(new RegExp(`:${b.child.pid}\\s+${COMPONENT_DOMAIN.replace('.', '\\.')}\\s+standby\\s+-`));
+    expect(table.split('\n')[0]).to.match(/^INSTANCE\s+HOST:PID\s+LINK\s+DOMAIN\s+STATE\s+ROOMS\s+CMD\/S\s+HEARD\s+STARTED$/);
+    expect(table).to.match(new RegExp(`:${a.child.pid}\\s+127\\.0\\.0\\.1:\\d+\\s+${COMPONENT_DOMAIN.replace('.', '\\.')}\\s+online\\s+\\d+ \\(.*realm`));
+    expect(table).to.match(new RegExp(`:${b.child.pid}\\s+127\\.0\\.0\\.1:\\d+\\s+${COMPONENT_DOMAIN.replace('.', '\\.')}\\s+standby\\s+-`));
   });
 
   it('a killed instance turns silent after 3 heartbeats; the standby shows online with the rooms; a stopped one says stopped', async function () {
@@ -99,7 +99,7 @@ describeOnPostgres('bin/flux status: the instances, their rooms, their load, whe
     const listed = JSON.parse(await status('--json')) as InstanceStatus[];
     expect(byPid(listed, a)!.state).to.equal('silent');
     expect(byPid(listed, a)!.heardMsAgo).to.be.above(3 * HEARTBEAT_MS);
-    expect(await status()).to.match(new RegExp(`:${a.child.pid}\\s+\\S+\\s+silent\\s`));
+    expect(await status()).to.match(new RegExp(`:${a.child.pid}\\s+\\S+\\s+\\S+\\s+silent\\s`));
     expect(await b.kill('SIGTERM')).to.equal(0);
     const after = byPid(await readInstances(check), b)!;
     expect(after.state).to.equal('stopped');

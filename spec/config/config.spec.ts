@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, readDefaults, requireSecret, ROOT_DIR, type Config } from '../../lib/config/index.ts';
+import { loadConfig, peerListenAddress, readDefaults, requireSecret, ROOT_DIR, type Config } from '../../lib/config/index.ts';
 import { ConfigError, FluxError } from '../../lib/errors.ts';
 
 function configError(fn: () => unknown): ConfigError {
@@ -61,6 +61,8 @@ describe('config', function () {
       ['FLUX_METRICS_HOST', '::1', 'metricsHost', '::1'],
       ['FLUX_METRICS_HOST', ' 10.0.0.7 ', 'metricsHost', '10.0.0.7'],
       ['FLUX_METRICS_HOST', 'metrics.internal', 'metricsHost', 'metrics.internal'],
+      ['FLUX_PEER_LISTEN', 'off', 'peerListen', 'off'],
+      ['FLUX_PEER_SECRET', 'link-s3cret', 'peerSecret', 'link-s3cret'],
     ];
     for (const [name, value, key, expected] of overrides) {
       it(`${name}=${JSON.stringify(value)} sets ${key} to ${JSON.stringify(expected)}`, function () {
@@ -117,6 +119,9 @@ describe('config', function () {
       ['FLUX_METRICS_HOST', 'http://127.0.0.1'],
       ['FLUX_METRICS_HOST', '999.0.0.1'],
       ['FLUX_METRICS_HOST', 'two words'],
+      ['FLUX_PEER_LISTEN', '10.0.0.5'],
+      ['FLUX_PEER_LISTEN', '10.0.0.5:99999'],
+      ['FLUX_PEER_LISTEN', 'two words:7400'],
     ];
     for (const [name, value] of invalid) {
       it(`refuses ${name}=${JSON.stringify(value)} with a ConfigError naming ${name}`, function () {
@@ -127,6 +132,15 @@ describe('config', function () {
         expect(err.message).not.to.include('\n');
       });
     }
+
+    it('links instances on loopback with PostgreSQL, not with the embedded database, and where told', function () {
+      const pg = 'postgres://db/flux';
+      expect(peerListenAddress(loadConfig({ DATABASE_URL: pg }))).to.equal('127.0.0.1:0');
+      expect(peerListenAddress(loadConfig({}))).to.equal(null);
+      expect(peerListenAddress(loadConfig({ DATABASE_URL: pg, FLUX_PEER_LISTEN: 'off' }))).to.equal(null);
+      expect(peerListenAddress(loadConfig({ DATABASE_URL: pg, FLUX_PEER_LISTEN: '10.0.0.5:7400' }))).to.equal('10.0.0.5:7400');
+      expect(configError(() => loadConfig({ FLUX_PEER_LISTEN: '10.0.0.5:7400' })).message).to.match(/FLUX_PEER_LISTEN needs DATABASE_URL/);
+    });
 
     it('never repeats the password of a refused DATABASE_URL', function () {
       const err = configError(() => loadConfig({ DATABASE_URL: 'mysql://flux:hunter2@db/flux' }));

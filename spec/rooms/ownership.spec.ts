@@ -3,6 +3,7 @@
 // seconds when the first dies. PostgreSQL only: the embedded database belongs to
 // one process. (spec/rooms/room.spec.ts shows the version fence refusing a
 // second writer that got past the locks.)
+import { FORWARD_WAIT_MS_MAX } from '../../lib/constants.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -78,7 +79,8 @@ describeOnPostgres('room ownership across instances (PostgreSQL)', function () {
       const gone = await dana.waitFor((el) => el.name === 'presence' && el.attrs.type === 'unavailable');
       expect(gone.getChild('x', 'http://jabber.org/protocol/muc#user')!.getChildren('status').map((st) => st.attrs.code)).to.include('332');
       dana.say(world.roomJid, 'e');
-      const refused = await dana.waitFor((el) => el.name === 'message' && el.attrs.type === 'error');
+      // Nobody serves the room now (the lock is held outside Flux): the stanza waits for an owner, then its sender hears so.
+      const refused = await dana.waitFor((el) => el.name === 'message' && el.attrs.type === 'error', FORWARD_WAIT_MS_MAX + 5000);
       // The world exists; this instance just does not serve it any more: wait and try again, not "no such world".
       expect(refused.getChild('error')!.getChild('service-unavailable', 'urn:ietf:params:xml:ns:xmpp-stanzas')).not.to.equal(undefined);
       expect(refused.getChild('error')!.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')).to.match(/not served here right now/);
