@@ -3,6 +3,7 @@
 // Everything it writes (config, Mnesia spool, logs, Erlang cookie) stays in the folder
 // the caller gives; /etc/ejabberd is never read. The node uses no epmd: this machine's
 // epmd serves other Erlang nodes (RabbitMQ), which it must neither see nor disturb.
+// startPrivateEjabberdCluster starts several such nodes joined in one Mnesia cluster.
 // Debian's ejabberdctl runs only as root or as the 'ejabberd' user; specs run as root.
 import { execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -45,6 +46,12 @@ const NODE_HASH_CHARS = 12;
 const SAFE_DIR = /^[A-Za-z0-9._/+-]+$/;
 /** ejabberdctl's answer to `register` for an existing account. */
 const CONFLICT_MARK = 'already registered';
+/** Where a node (or a cluster) keeps its Erlang cookie; its folder is the VM's $HOME. */
+const COOKIE_FILE = '.erlang.cookie';
+/** The host part of a lone node's name. */
+const LONE_NODE_HOST = 'localhost';
+/** Cluster node i (from 1) distributes on 127.0.0.<i>, so 127.0.0.254 is the last: see startPrivateEjabberdCluster. */
+const CLUSTER_NODES_MAX = 254;
 
 export interface PrivateEjabberdOptions extends PrivateServerOptions {
   /** More entries for `listen:`, as YAML list items (the README's snippet, in its spec). */
@@ -91,6 +98,8 @@ const MUC_USERS_MAX = 10000;
 
 interface Paths {
   readonly dir: string;
+  /** $HOME of the VM and of every ejabberdctl command: the folder of the cookie. */
+  readonly home: string;
   readonly config: string;
   readonly ctlConfig: string;
   readonly inetrc: string;
@@ -107,9 +116,7 @@ interface Settings {
   readonly componentSecret: string;
   readonly c2sPort: number;
   readonly componentPort: number;
-  /** Erlang distribution, the channel ejabberdctl uses to reach the node. */
-  readonly distPort: number;
-  readonly node: string;
+  readonly dist: Distribution;
   readonly verbose: boolean;
   readonly extraListeners: string;
   readonly anonymousHost: string | undefined;
@@ -120,6 +127,41 @@ interface Settings {
   readonly web: WebOptions | undefined;
 }
 
+/**
+ * Erlang distribution: the channel ejabberdctl uses to reach the node, and cluster
+ * nodes each other. Without epmd, a node listens on `port` at `address`.
+ */
+interface Distribution {
+  /** The Erlang node name, fixed per folder (the Mnesia schema belongs to it). */
+  readonly node: string;
+  readonly address: string;
+  readonly port: number;
+  /** The folder holding the cookie: the node's own, or the cluster's, shared by its nodes. */
+  readonly home: string;
+}
+
+/** A node of a private cluster: a PrivateXmppServer that also answers for Mnesia. */
+export interface PrivateEjabberdNode extends PrivateXmppServer {
+  /** Its Erlang node name, e.g. flux-0123456789ab@127.0.0.2. */
+  readonly node: string;
+  /** The running nodes of its Mnesia cluster, itself included (`ejabberdctl list_cluster`). */
+  clusterNodes(): Promise<string[]>;
+}
+
+export type PrivateEjabberdClusterOptions =
+  // Ports are each node's own (free ones), hence no fixed port, and no option that carries one.
+  Omit<PrivateEjabberdOptions, 'c2sPort' | 'componentPort' | 'extraListeners' | 'extraComponents' | 'web'> & {
+    /** How many ejabberd nodes, each in its own subfolder node1, node2...; at least 1. */
+    readonly nodes: number;
+  };
+
+export interface PrivateEjabberdCluster {
+  /** In start order; every node joined the first one. Each can be stopped and restarted on its own. */
+  readonly nodes: readonly PrivateEjabberdNode[];
+  /** Stops every node; idempotent. */
+  stop(): Promise<void>;
+}
+
 /** Path of ejabberdctl (on PATH, else in /usr/sbin), or null if ejabberd is not installed. */
 export function ejabberdBinary(): string | null {
   const sbin = path.join(SYSTEM_SBIN, 'ejabberdctl');
@@ -127,18 +169,80 @@ export function ejabberdBinary(): string | null {
 }
 
 export async function startPrivateEjabberd(opts: PrivateEjabberdOptions): Promise<PrivateXmppServer> {
+  const ctl = requireEjabberdctl();
+  const dir = checkedDir(opts.dir);
+  const dist = { node: nodeName(dir, LONE_NODE_HOST), address: LOOPBACK, port: await freePort(), home: dir };
+  const server = await prepareNode(ctl, { ...opts, dir }, dist);
+  await server.start();
+  return server;
+}
+
+/**
+ * Several private ejabberd nodes in one Mnesia cluster: accounts, rosters and the
+ * routes of components are shared, so a user registered on one node logs in on any,
+ * and a component domain connected to any node is reached from all. Node i lives in
+ * `<dir>/node<i>` with its own ports and spool; the cookie is `<dir>/.erlang.cookie`.
+ *
+ * Still no epmd. In ejabberdctl's epmd-less mode (ERL_DIST_PORT, i.e. erl's
+ * -erl_epmd_port) a node assumes that every other node listens on that same port,
+ * at the address of its host name; two nodes on one address would need the one port.
+ * So each node gets its own loopback address and they all share one port: node i is
+ * flux-<hash>@127.0.0.<i>, listening on 127.0.0.<i>:<port>. Linux routes all of
+ * 127.0.0.0/8 to the loopback interface, so these addresses need no setup. A private
+ * epmd on a private port (ERL_EPMD_PORT) would work too, but is one more process
+ * whose life outlasts any one node's; this needs none.
+ */
+export async function startPrivateEjabberdCluster(opts: PrivateEjabberdClusterOptions): Promise<PrivateEjabberdCluster> {
+  const ctl = requireEjabberdctl();
+  const dir = checkedDir(opts.dir);
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > CLUSTER_NODES_MAX) {
+    throw new Error(`nodes: ${opts.nodes} is not a count from 1 to ${CLUSTER_NODES_MAX}`);
+  }
+  // Checked free on 127.0.0.1 only: nothing else on the machine is expected to listen on 127.0.0.2 and up.
+  const port = await freePort();
+  const nodes: PrivateEjabberdServer[] = [];
+  for (let i = 1; i <= opts.nodes; i++) {
+    const nodeDir = path.join(dir, `node${i}`);
+    const address = `127.0.0.${i}`;
+    nodes.push(await prepareNode(ctl, { ...opts, dir: nodeDir }, { node: nodeName(nodeDir, address), address, port, home: dir }));
+  }
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((node) => node.stop()));
+  };
+  try {
+    await Promise.all(nodes.map((node) => node.start()));
+    const [first, ...others] = nodes;
+    // One at a time: each join copies the first node's tables, and two at once would contend for them.
+    for (const other of others) await other.joinCluster(first!.node);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, stop };
+}
+
+function requireEjabberdctl(): string {
   const ctl = ejabberdBinary();
   if (ctl === null) throw new Error(`ejabberd is not installed: no "ejabberdctl" on PATH nor in ${SYSTEM_SBIN}`);
-  const dir = path.resolve(opts.dir);
+  return ctl;
+}
+
+function checkedDir(given: string): string {
+  const dir = path.resolve(given);
   if (!SAFE_DIR.test(dir)) throw new Error(`ejabberd folder ${dir}: only letters, digits and . _ / + - are allowed`);
+  return dir;
+}
+
+/** Writes one node's files (config, inetrc, the cookie if missing) and returns it, not started. */
+async function prepareNode(ctl: string, opts: PrivateEjabberdOptions, dist: Distribution): Promise<PrivateEjabberdServer> {
+  const dir = opts.dir;
   const settings: Settings = {
     host: opts.host ?? 'localhost',
     componentDomain: opts.componentDomain,
     componentSecret: opts.componentSecret,
     c2sPort: checkPort(opts.c2sPort ?? (await freePort()), 'c2sPort'),
     componentPort: checkPort(opts.componentPort ?? (await freePort()), 'componentPort'),
-    distPort: await freePort(),
-    node: nodeName(dir),
+    dist,
     verbose: opts.verbose ?? false,
     extraListeners: opts.extraListeners ?? '',
     anonymousHost: opts.anonymousHost,
@@ -149,27 +253,29 @@ export async function startPrivateEjabberd(opts: PrivateEjabberdOptions): Promis
     web: opts.web === undefined ? undefined : { dir: path.resolve(opts.web.dir), httpPort: checkPort(opts.web.httpPort, 'httpPort') },
   };
   const extraPorts = [...settings.extraComponents.map((c) => checkPort(c.port, `${c.domain} port`)), ...(settings.web ? [settings.web.httpPort] : [])];
-  const ports = new Set([settings.c2sPort, settings.componentPort, settings.distPort, ...extraPorts]);
+  const ports = new Set([settings.c2sPort, settings.componentPort, dist.port, ...extraPorts]);
   if (ports.size !== 3 + extraPorts.length) throw new Error('c2sPort, componentPort, the HTTP port, the extra components\' ports and the distribution port must differ');
-  const paths = pathsIn(dir);
+  const paths = pathsIn(dir, dist.home);
   await mkdir(paths.spool, { recursive: true });
   await mkdir(paths.logs, { recursive: true });
   await writeFile(paths.config, renderConfig(settings));
   await writeFile(paths.ctlConfig, renderCtlConfig(settings));
   await writeFile(paths.inetrc, INETRC);
   await ensureCookie(paths.cookie);
-  const server = new PrivateEjabberdServer(ctl, paths, settings);
-  await server.start();
-  return server;
+  return new PrivateEjabberdServer(ctl, paths, settings);
 }
 
-class PrivateEjabberdServer extends PrivateServerProcess {
+class PrivateEjabberdServer extends PrivateServerProcess implements PrivateEjabberdNode {
   constructor(
     private readonly ctl: string,
     private readonly paths: Paths,
     private readonly settings: Settings,
   ) {
     super('ejabberd', { ...settings, dir: paths.dir }, { log: paths.log, stdout: paths.stdout, errorLine: ERROR_LINE });
+  }
+
+  get node(): string {
+    return this.settings.dist.node;
   }
 
   protected spawnServer(): Promise<ChildProcess> {
@@ -197,6 +303,26 @@ class PrivateEjabberdServer extends PrivateServerProcess {
     if (!changed.ok) throw this.#failure('change_password', user, changed.output);
   }
 
+  async clusterNodes(): Promise<string[]> {
+    const listed = await runEjabberdctl(this.ctl, this.paths, ['list_cluster']);
+    if (!listed.ok) throw new Error(`ejabberdctl list_cluster failed on ${this.node}:\n${listed.output}`);
+    // One node a line, as an Erlang atom: 'flux-0123456789ab@127.0.0.2'.
+    return listed.output.split('\n').map((line) => line.trim().replace(/^'(.*)'$/, '$1')).filter((line) => line !== '');
+  }
+
+  /**
+   * Joins the Mnesia cluster of `peer` (a running node), unless already in it. ejabberd
+   * stops itself on this node, swaps its own Mnesia schema for the cluster's and starts
+   * again in the same VM, listeners included.
+   */
+  async joinCluster(peer: string): Promise<void> {
+    if ((await this.clusterNodes()).includes(peer)) return;
+    await this.readyAgainAfter(async () => {
+      const joined = await runEjabberdctl(this.ctl, this.paths, ['join_cluster', peer]);
+      if (!joined.ok) throw new Error(`ejabberdctl join_cluster ${peer} failed on ${this.node}:\n${joined.output}`);
+    });
+  }
+
   #account(command: string, user: string, password: string): Promise<CtlResult> {
     // The password travels on the command line: acceptable for throwaway local accounts only.
     return runEjabberdctl(this.ctl, this.paths, [command, user, this.host, password]);
@@ -219,9 +345,9 @@ function ctlArgs(paths: Paths): string[] {
   ];
 }
 
-/** Erlang reads its cookie from $HOME/.erlang.cookie: the folder's own, for the server and every command. */
+/** Erlang reads its cookie from $HOME/.erlang.cookie: the folder's own (or the cluster's), for the server and every command. */
 function ctlEnv(paths: Paths): NodeJS.ProcessEnv {
-  return { ...process.env, HOME: paths.dir };
+  return { ...process.env, HOME: paths.home };
 }
 
 function spawnEjabberd(ctl: string, paths: Paths): Promise<ChildProcess> {
@@ -297,7 +423,7 @@ function readinessMarks(settings: Settings): string[] {
   const accepting = (port: number, module: string): string =>
     `Start accepting TCP connections at ${LOOPBACK}:${port} for ${module}`;
   return [
-    `is started in the node '${settings.node}'`,
+    `is started in the node '${settings.dist.node}'`,
     accepting(settings.c2sPort, 'ejabberd_c2s'),
     accepting(settings.componentPort, 'ejabberd_service'),
     ...settings.extraComponents.map((c) => accepting(c.port, 'ejabberd_service')),
@@ -333,11 +459,12 @@ function runEjabberdctl(ctl: string, paths: Paths, command: string[]): Promise<C
 /**
  * One node name per folder: the Mnesia schema in the spool belongs to the node that
  * created it, so restarts (and later runs on the same folder) must reuse the name,
- * while instances in different folders never share one.
+ * while instances in different folders never share one. A host with a dot (an
+ * address) makes it a long name, which ejabberdctl sees and passes as -name.
  */
-function nodeName(dir: string): string {
+function nodeName(dir: string, host: string): string {
   const hash = createHash('sha256').update(dir).digest('hex').slice(0, NODE_HASH_CHARS);
-  return `flux-${hash}@localhost`;
+  return `flux-${hash}@${host}`;
 }
 
 /** Created once per folder and kept, like the Mnesia data it protects. */
@@ -525,15 +652,16 @@ function renderCtlConfig(settings: Settings): string {
 # read this folder. It decides before sourcing this file, so this line has the last word.
 EXEC_CMD=as_current_user
 
-ERLANG_NODE=${settings.node}
+ERLANG_NODE=${settings.dist.node}
 # A fixed distribution port: ejabberd starts no epmd, and ejabberdctl's own short-lived
-# nodes connect straight to this port instead of asking one.
-ERL_DIST_PORT=${settings.distPort}
+# nodes connect straight to this port instead of asking one (as do the other nodes of
+# a cluster, which all share the port, each on its own loopback address).
+ERL_DIST_PORT=${settings.dist.port}
 # With ERL_DIST_PORT the VM still registers its name with a running epmd (RabbitMQ's),
 # but carries on when none answers. Nothing can listen on port 0, so none ever does.
 export ERL_EPMD_PORT=0
 # Distribution (cookie-protected, but a remote shell) listens on loopback only.
-ERL_OPTIONS="-kernel inet_dist_use_interface {127,0,0,1}"
+ERL_OPTIONS="-kernel inet_dist_use_interface ${erlangAddress(settings.dist.address)}"
 `;
 }
 
@@ -544,19 +672,27 @@ const INETRC = `%% Generated by Flux (lib/demo/ejabberd.ts). "localhost", the ho
 {lookup, [file, native]}.
 `;
 
+/** 127.0.0.2 as an Erlang tuple, {127,0,0,2}. */
+function erlangAddress(address: string): string {
+  const parts = address.split('.').map(Number);
+  if (parts.length !== 4 || !parts.every((p) => Number.isInteger(p) && p >= 0 && p <= 255)) throw new Error(`not an IPv4 address: ${address}`);
+  return `{${parts.join(',')}}`;
+}
+
 /** A double-quoted YAML scalar: JSON's string syntax is a subset of it. */
 function yamlString(value: string): string {
   return JSON.stringify(value);
 }
 
-function pathsIn(dir: string): Paths {
+function pathsIn(dir: string, home: string): Paths {
   const logs = path.join(dir, 'logs');
   return {
     dir,
+    home,
     config: path.join(dir, 'ejabberd.yml'),
     ctlConfig: path.join(dir, 'ejabberdctl.cfg'),
     inetrc: path.join(dir, 'inetrc'),
-    cookie: path.join(dir, '.erlang.cookie'),
+    cookie: path.join(home, COOKIE_FILE),
     spool: path.join(dir, 'database'),
     logs,
     log: path.join(logs, 'ejabberd.log'),

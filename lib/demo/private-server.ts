@@ -109,7 +109,7 @@ export abstract class PrivateServerProcess implements PrivateXmppServer {
 
   async start(): Promise<void> {
     if (this.#process !== null && isRunning(this.#process)) throw new Error(`${this.name} is already running`);
-    const offsets = { log: await sizeOf(this.logs.log), stdout: await sizeOf(this.logs.stdout) };
+    const offsets = await this.#logOffsets();
     const child = await this.spawnServer();
     this.#process = child;
     this.#stopping = null;
@@ -119,6 +119,26 @@ export abstract class PrivateServerProcess implements PrivateXmppServer {
       await this.terminate(child);
       throw new Error(`private ${this.name} did not start: ${(err as Error).message}\n${await this.logTail(offsets)}`);
     }
+  }
+
+  /**
+   * Runs `change`, which restarts the running server in place (the process stays, its
+   * listeners close and open again), then waits until it is ready again.
+   */
+  protected async readyAgainAfter(change: () => Promise<void>): Promise<void> {
+    const child = this.#process;
+    if (child === null || !isRunning(child)) throw new Error(`${this.name} is not running`);
+    const offsets = await this.#logOffsets();
+    await change();
+    try {
+      await this.waitUntilReady(child, offsets);
+    } catch (err) {
+      throw new Error(`private ${this.name} did not come back: ${(err as Error).message}\n${await this.logTail(offsets)}`);
+    }
+  }
+
+  async #logOffsets(): Promise<LogOffsets> {
+    return { log: await sizeOf(this.logs.log), stdout: await sizeOf(this.logs.stdout) };
   }
 
   /** What this run wrote, for an error message: the log's first errors, then the tail of each file. */
