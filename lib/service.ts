@@ -143,7 +143,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
    * are served on without a word to them.
    */
   const serve = async (id: string) => {
-    const epoch = await recordOwner(db, id, instanceId, link?.endpoint ?? '');
+    const { epoch, previous } = await recordOwner(db, id, instanceId, link?.endpoint ?? '');
     const loaded = await loadRoom(db, id);
     if (!loaded) return;
     const affiliations = await Affiliations.load(db, id);
@@ -166,6 +166,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     journal.changed(); // what was recorded for characters no longer present goes
     router?.forget(id);
     if (restored > 0) log.info({ room: id, sessions: restored }, 'took over the room with its occupants');
+    // Its last owner died holding it: whatever it had committed but not yet sent is not known here.
+    if (restored > 0 && previous !== null && previous !== instanceId) muc.notifyAll(CRASH_NOTICE);
     leaveStalePlayers(room, muc);
     releaseAbsentGuests(room, muc);
   };
@@ -393,6 +395,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
   };
 }
+
+/** Told once to everyone in a room taken over from an instance that died with it. */
+const CRASH_NOTICE = 'This world moved to another server just now, so we could not tell whether that was saved if your last command got no answer. Type look to see where you stand.';
 
 /**
  * Characters marked present by a run that did not shut down cleanly, and whose

@@ -166,18 +166,20 @@ function oneOf<T extends string>(value: unknown, name: string, allowed: readonly
   return value as T;
 }
 
+/** xmpp://host:port, or several separated by commas (the nodes of a cluster, tried in turn when one goes away). */
 function serviceUrl(value: unknown, name: string): string {
   const s = text(value, name);
-  let url: URL;
-  try {
-    url = new URL(s);
-  } catch {
-    throw new ConfigError(`${name} must look like xmpp://host:5347, got ${JSON.stringify(s)}`);
+  const refuse = () => new ConfigError(`${name} must look like xmpp://host:5347 (or several, comma-separated: the nodes of a cluster), got ${JSON.stringify(s)}`);
+  for (const one of s.split(',')) {
+    let url: URL;
+    try {
+      url = new URL(one.trim());
+    } catch {
+      throw refuse();
+    }
+    if (url.protocol !== 'xmpp:' || url.hostname === '' || url.port === '') throw refuse();
   }
-  if (url.protocol !== 'xmpp:' || url.hostname === '' || url.port === '') {
-    throw new ConfigError(`${name} must look like xmpp://host:5347, got ${JSON.stringify(s)}`);
-  }
-  return s;
+  return s.split(',').map((one) => one.trim()).join(',');
 }
 
 /** RFC 7622 domainpart: labels of letters, digits and hyphens (IDNs as A-labels). */

@@ -118,11 +118,14 @@ export function postgresLocks(url: string, log: Logger): RoomLocks {
  * Every batch is fenced on the epoch, so an owner that lost the room writes
  * nothing more even before the new owner has written anything.
  */
-export async function recordOwner(db: Queryable, roomId: string, instance: string, endpoint: string): Promise<number> {
-  const r = await db.query<{ owner_epoch: string }>(
-    'UPDATE rooms SET owner_epoch = owner_epoch + 1, owner_instance = $2, owner_endpoint = $3 WHERE id = $1 RETURNING owner_epoch',
+export async function recordOwner(db: Queryable, roomId: string, instance: string, endpoint: string): Promise<{ epoch: number; previous: string | null }> {
+  // `previous`: the owner that never let the room go (it died), or null (released, or never owned).
+  const r = await db.query<{ owner_epoch: string; previous: string | null }>(
+    `UPDATE rooms r SET owner_epoch = r.owner_epoch + 1, owner_instance = $2, owner_endpoint = $3
+     FROM (SELECT owner_instance FROM rooms WHERE id = $1 FOR UPDATE) before
+     WHERE r.id = $1 RETURNING r.owner_epoch, before.owner_instance AS previous`,
     [roomId, instance, endpoint]);
-  return Number(r.rows[0]?.owner_epoch ?? 0);
+  return { epoch: Number(r.rows[0]?.owner_epoch ?? 0), previous: r.rows[0]?.previous ?? null };
 }
 
 /** Lets the room go (handed over, given back): nobody owns it until an instance claims it. The epoch stays. */

@@ -9,9 +9,12 @@
 //   a text with no "<" after it in the same write: quadratic in the run's length
 //   (a 240 KB body of emoji held the event loop for seconds). feedParser hands it
 //   such runs in short writes.
-// And one change of policy: xmpp.js reconnects after a fixed second; here the
+// And two changes of policy: xmpp.js reconnects after a fixed second; here the
 // pause doubles with each failed attempt, with jitter (Backoff), unless the edge
-// asks for a fixed one (a hot standby knocking every STANDBY_RETRY_MS).
+// asks for a fixed one (a hot standby knocking every STANDBY_RETRY_MS). And
+// `service` may name several servers (the nodes of a cluster, comma-separated):
+// each time the stream goes away the next is tried, so an instance whose node
+// stopped comes back through another.
 import { StringDecoder } from 'node:string_decoder';
 import { component, type Component } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
@@ -34,6 +37,7 @@ interface ConnectionInternals {
 }
 
 export interface ComponentOptions {
+  /** xmpp://host:port, or several comma-separated, tried in turn. */
   readonly service: string;
   readonly domain: string;
   readonly password: string;
@@ -54,7 +58,8 @@ export function receiveElement(xmpp: Component, element: Element): void {
 }
 
 export function connectComponent(options: ComponentOptions): Component {
-  const xmpp = component({ service: options.service, domain: options.domain, password: options.password });
+  const services = options.service.split(',');
+  const xmpp = component({ service: services[0]!, domain: options.domain, password: options.password });
   const internals = xmpp as unknown as ConnectionInternals;
   let pendingCut: GateCut | null = null; // the next element the parser completes is a stanza cut so
   const gate = () => {
@@ -82,8 +87,10 @@ export function connectComponent(options: ComponentOptions): Component {
   const backoff = new Backoff();
   const reconnect = xmpp.reconnect as unknown as ReconnectInternals;
   const schedule = reconnect.scheduleReconnect.bind(reconnect);
+  let next = 0;
   reconnect.scheduleReconnect = () => {
     reconnect.delay = options.retryPauseMs?.() ?? backoff.next();
+    if (services.length > 1) (xmpp as unknown as { options: { service: string } }).options.service = services[(next = (next + 1) % services.length)]!;
     schedule();
   };
   xmpp.on('online', () => backoff.reset());

@@ -57,6 +57,9 @@ export class XmppEdge implements Directory {
   private standby = false;
   private readonly standbyListeners: (() => void)[] = [];
   private readonly onlineListeners: (() => void)[] = [];
+  /** Written while the stream was down, in order (see `write`). */
+  private offline: string[] = [];
+  private offlineBytes = 0;
 
   constructor(private readonly options: EdgeOptions) {
     this.domain = options.domain;
@@ -71,9 +74,11 @@ export class XmppEdge implements Directory {
     this.xmpp.on('error', (err) => this.connectionError(err));
     this.xmpp.on('status', (status) => options.log.debug({ status }, 'xmpp status'));
     this.xmpp.on('online', () => {
-      options.log.info({ domain: options.domain }, this.standby ? 'component online: the other instance is gone, taking over' : 'component online');
+      const service = (this.xmpp as unknown as { options: { service: string } }).options.service;
+      options.log.info({ domain: options.domain, service }, this.standby ? 'component online: the other instance is gone, taking over' : 'component online');
       this.standby = false;
       this.lag.reset();
+      this.flushOffline();
       for (const l of this.onlineListeners) l();
     });
     this.xmpp.on('stanza', (el) => this.route(el));
@@ -245,11 +250,26 @@ export class XmppEdge implements Directory {
     this.outbox.push(sanitize(el).toString());
   }
 
-  /** One turn's stanzas in one socket write. Offline, they are lost as any stanza to a closed stream (players rejoin, XEP-0410). */
+  /**
+   * One turn's stanzas in one socket write. Offline (the server or its cluster
+   * node went away, and the stream is coming back, maybe through another node),
+   * up to OUTGOING_BYTES_MAX of them wait and go first once online; past that
+   * they are lost as any stanza to a closed stream (players rejoin, XEP-0410).
+   */
   private write(chunk: string): void {
     const socket = this.socket;
-    if (this.xmpp.status !== 'online' || !socket) return;
-    socket.write(chunk);
+    if (this.xmpp.status === 'online' && socket) return void socket.write(chunk);
+    if (this.offlineBytes + chunk.length > OUTGOING_BYTES_MAX) return;
+    this.offline.push(chunk);
+    this.offlineBytes += chunk.length;
+  }
+
+  /** Back online: what was written meanwhile goes first. */
+  private flushOffline(): void {
+    const waiting = this.offline.join('');
+    this.offline = [];
+    this.offlineBytes = 0;
+    if (waiting !== '') this.socket?.write(waiting);
   }
 
   private route(el: Element): void {

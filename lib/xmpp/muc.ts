@@ -675,6 +675,14 @@ export class MucRoom {
     this.send(errorReply(asked, 'internal-server-error', 'wait', 'The world could not save your new name; you keep the old one.'));
   }
 
+  /** A line from the world to every session of every announced occupant. */
+  notifyAll(text: string): void {
+    for (const occupant of this.occupants.all()) {
+      if (!occupant.joined) continue;
+      for (const session of occupant.sessions) this.send(groupchat(this.jid, session, text));
+    }
+  }
+
   /** Every joined session with its occupant's nick: what the room's session journal keeps. */
   *sessionRows(): Iterable<{ session: string; nick: string }> {
     for (const occupant of this.occupants.all()) {

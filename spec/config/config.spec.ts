@@ -62,6 +62,7 @@ describe('config', function () {
       ['FLUX_METRICS_HOST', ' 10.0.0.7 ', 'metricsHost', '10.0.0.7'],
       ['FLUX_METRICS_HOST', 'metrics.internal', 'metricsHost', 'metrics.internal'],
       ['FLUX_PEER_LISTEN', 'off', 'peerListen', 'off'],
+      ['FLUX_XMPP_SERVICE', 'xmpp://node1:5347, xmpp://node2:5347', 'xmppService', 'xmpp://node1:5347,xmpp://node2:5347'],
       ['FLUX_PEER_SECRET', 'link-s3cret', 'peerSecret', 'link-s3cret'],
     ];
     for (const [name, value, key, expected] of overrides) {
@@ -101,6 +102,7 @@ describe('config', function () {
       ['FLUX_ENGINE', 'gpu'],
       ['FLUX_XMPP_SERVICE', 'http://x'],
       ['FLUX_XMPP_SERVICE', 'xmpp://host'],
+      ['FLUX_XMPP_SERVICE', 'xmpp://node1:5347,http://node2:5347'],
       ['FLUX_XMPP_SERVICE', 'not a url'],
       ['DATABASE_URL', 'mysql://'],
       ['FLUX_XMPP_DOMAIN', 'bad domain'],

@@ -5,7 +5,7 @@
 // the database committed.
 import { expect } from 'chai';
 import { pino } from 'pino';
-import type { Db } from '../../lib/db/index.ts';
+import type { Queryable } from '../../lib/db/index.ts';
 import { compileKernel, KernelEngine } from '../../lib/engines/index.ts';
 import { replayRoom } from '../../lib/rooms/index.ts';
 import { bodyOf, type Element, type Player } from './player.ts';
@@ -37,6 +37,7 @@ export class ScriptedLoad {
   private readonly players = new Map<string, Player>();
   private readonly counters = new Map<string, number>();
   private running = false;
+  private readonly listeners: ((el: Element) => void)[] = [];
   private loops: Promise<void>[] = [];
 
   constructor(private readonly options: LoadOptions) {}
@@ -57,6 +58,19 @@ export class ScriptedLoad {
     await Promise.all(this.options.names.map((name) => this.enter(name)));
     this.running = true;
     this.loops = this.options.names.map((name) => this.loop(name));
+  }
+
+  /** Starts the loops again after `stop`, with the players as they are. */
+  async resume(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.loops = this.options.names.map((name) => this.loop(name));
+  }
+
+  /** Calls `listener` with every stanza any of the players receives from now on (players who log in again too). */
+  onStanza(listener: (el: Element) => void): void {
+    this.listeners.push(listener);
+    for (const player of this.players.values()) player.onStanza(listener);
   }
 
   /** Stops the loops; the players stay connected. */
@@ -98,6 +112,7 @@ export class ScriptedLoad {
       if (m[1] === name && el.attrs.from === `${this.options.roomJid}/${nickOf(name)}`) this.echoed.add(body!);
     };
     player.onStanza(record);
+    for (const listener of this.listeners) player.onStanza(listener);
     for (let attempt = 1; ; attempt++) {
       try {
         await player.join(this.options.roomJid, nickOf(name));
@@ -145,11 +160,11 @@ export interface Audit {
  *   but its sender (still connected as when it sent it) was never shown, nor told why;
  * and the log must replay to the stored state.
  */
-export async function audit(db: Db, load: ScriptedLoad, faults: number, label: string): Promise<Audit> {
+export async function audit(db: Queryable, load: ScriptedLoad, faults: number, label: string, roomId = 'realm'): Promise<Audit> {
   const committed = new Set((await db.query<{ text: string }>(
-    "SELECT c->>'text' AS text FROM command_log, jsonb_array_elements(commands) c WHERE room_id = 'realm' AND c->>'kind' = 'say'")).rows.map((r) => r.text));
-  const versions = (await db.query<{ version: number }>("SELECT version FROM command_log WHERE room_id = 'realm' ORDER BY version")).rows.map((r) => r.version);
-  const room = (await db.query<{ version: number }>("SELECT version FROM rooms WHERE id = 'realm'")).rows[0]!;
+    "SELECT c->>'text' AS text FROM command_log, jsonb_array_elements(commands) c WHERE room_id = $1 AND c->>'kind' = 'say'", [roomId])).rows.map((r) => r.text));
+  const versions = (await db.query<{ version: number }>('SELECT version FROM command_log WHERE room_id = $1 ORDER BY version', [roomId])).rows.map((r) => Number(r.version));
+  const room = (await db.query<{ version: number }>('SELECT version FROM rooms WHERE id = $1', [roomId])).rows[0]!;
   const gaps = room.version - versions.filter((v, i) => v === i + 1).length;
   const phantom = [...load.heard].filter((t) => !committed.has(t));
   const unlogged = [...load.echoed].filter((t) => !committed.has(t));
@@ -161,7 +176,7 @@ export async function audit(db: Db, load: ScriptedLoad, faults: number, label: s
   expect(unlogged, 'tokens shown as done but not in the log').to.deep.equal([]);
   expect(unshown, 'tokens committed but never shown to their sender, nor explained').to.deep.equal([]);
   expect(gaps, 'versions are gapless').to.equal(0);
-  const replay = await replayRoom(db, 'realm', (map) => KernelEngine.wasm(compileKernel(), map, 4096), pino({ level: 'silent' }));
+  const replay = await replayRoom(db, roomId, (map) => KernelEngine.wasm(compileKernel(), map, 4096), pino({ level: 'silent' }));
   expect(replay?.divergence, 'the log replays to the stored state').to.equal(null);
   return result;
 }
