@@ -9,7 +9,7 @@ import { openDb, migrate, type Db } from '../../lib/db/index.ts';
 import { installWorlds } from '../../lib/world/index.ts';
 import { loadRoom } from '../../lib/contextualization/index.ts';
 import { compileKernel, KernelEngine } from '../../lib/engines/index.ts';
-import { Room } from '../../lib/rooms/index.ts';
+import { recordOwner, releaseOwner, Room } from '../../lib/rooms/index.ts';
 import { ROOT_DIR } from '../../lib/config/index.ts';
 import type { Message } from '../../lib/effects/index.ts';
 import type { Submission } from '../../lib/negotiation/index.ts';
@@ -33,7 +33,7 @@ describe('room (lib/rooms) on the embedded database', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function openRoom(options: { deliverThrows?: boolean } = {}) {
+  async function openRoom(options: { deliverThrows?: boolean; epoch?: number; lost?: () => void } = {}) {
     const loaded = (await loadRoom(db, 'realm'))!;
     const delivered: Message[] = [];
     const refused: { batch: readonly Submission[]; reason: string }[] = [];
@@ -46,6 +46,7 @@ describe('room (lib/rooms) on the embedded database', function () {
       },
       refuse: (_r, batch, reason) => refused.push({ batch, reason }),
       unanswerable: (_r, commands) => unanswered.push(...commands),
+      ...(options.epoch === undefined ? {} : { epoch: options.epoch }), ...(options.lost ? { lost: options.lost } : {}),
     });
     return { room, delivered, refused, unanswered };
   }
@@ -77,6 +78,26 @@ describe('room (lib/rooms) on the embedded database', function () {
     expect(rows.rows).to.deep.equal([{ nick: 'Ann', present: true }, { nick: 'Ben', present: true }]);
     const versions = await db.query<{ version: number }>("SELECT version FROM command_log WHERE room_id = 'realm' ORDER BY version");
     expect(versions.rows.map((r) => r.version)).to.deep.equal([1, 2]);
+  });
+
+  it('fences an owner whose room was claimed since (a partition): at the current version it still writes nothing, shows nothing and gives the room up', async function () {
+    const first = await recordOwner(db, 'realm', 'instance-a', '10.0.0.1:7400');
+    let lost = 0;
+    const a = await openRoom({ epoch: first.epoch, lost: () => lost++ });
+    // Another instance claims the room while a is cut off; it has written nothing yet, so a's version is still current.
+    const second = await recordOwner(db, 'realm', 'instance-b', '10.0.0.2:7400');
+    expect(second).to.deep.equal({ epoch: first.epoch + 1, previous: 'instance-a' });
+    const before = await db.query<{ version: number; n: number }>("SELECT version, (SELECT count(*) FROM command_log WHERE room_id = 'realm')::int AS n FROM rooms WHERE id = 'realm'");
+    expect(Number(before.rows[0]!.version)).to.equal(a.room.projection.version);
+    a.room.submit({ command: { kind: 'say', nick: 'Ann', text: 'written after the room was lost' }, origin: { from: 'ann@example.org/x' } });
+    await a.room.drain();
+    expect(a.delivered, 'no effect shown').to.deep.equal([]);
+    expect(a.refused.map((r) => r.reason)).to.deep.equal(['This world moved to another server before that was saved, so nothing happened. Please try again.']);
+    expect(lost, 'the caller is told to stop serving the room').to.equal(1);
+    expect(a.room.submit({ command: { kind: 'look', nick: 'Ann' } }), 'it takes nothing more').to.equal(false);
+    const after = await db.query<{ version: number; n: number }>("SELECT version, (SELECT count(*) FROM command_log WHERE room_id = 'realm')::int AS n FROM rooms WHERE id = 'realm'");
+    expect(after.rows, 'nothing it tried to write survives').to.deep.equal(before.rows);
+    await releaseOwner(db, 'realm', second.epoch);
   });
 
   it('writes only the command log and the version for a batch that changes no character', async function () {
