@@ -21,6 +21,7 @@ import { updateReadme } from './readme.ts';
 import { benchParallelRooms, benchPipeline, printPipeline } from './stages.ts';
 import { benchFanout, printFanout } from './fanout.ts';
 import { benchMulticast, multicastSizes, printMulticast } from './multicast.ts';
+import { benchCluster, clusterSizes, printCluster } from './cluster.ts';
 import { benchStanzaGate, printStanzaGate } from './stanza-gate.ts';
 import { MIX, starterRoom } from './workload.ts';
 import { benchWritePath, printWritePath } from './write-path.ts';
@@ -55,6 +56,7 @@ const PARTS: readonly Part[] = [
   { name: 'xmpp', keys: ['xmpp', 'cpu_us_per_stanza'], run: xmpp },
   { name: 'crowd', keys: ['crowd_1000'], run: crowd },
   { name: 'multicast', keys: ['multicast'], run: multicast },
+  { name: 'cluster', keys: ['cluster'], run: cluster },
 ];
 
 function show<T>(figures: T, print: (f: T) => void): T {
@@ -129,6 +131,11 @@ async function crowd() {
 async function multicast() {
   say('\nXEP-0033 through ejabberd\'s mod_multicast against plain fan-out...');
   return { multicast: show(await benchMulticast(multicastSizes(QUICK, process.env), progress), printMulticast) };
+}
+
+async function cluster() {
+  say('\nseveral instances behind a two-node ejabberd cluster (PostgreSQL)...');
+  return { cluster: show(await benchCluster(clusterSizes(QUICK), progress), printCluster) };
 }
 
 function selectedParts(): readonly Part[] {

@@ -230,11 +230,27 @@ function multicastText(r: Json): string {
     + table(['N', 'how', 'ejabberd CPU µs per delivered stanza', 'against fan-out', 'bytes Flux writes per delivered stanza'], rows);
 }
 
+/** Several instances behind the two-node ejabberd cluster (bench/cluster.ts): forwarding cost, and the same load with 1, 2 and 3 instances. */
+function clusterText(r: Json): string {
+  if (r.cluster === undefined) return '';
+  if (failedOrMissing(r.cluster)) return `Several instances behind an ejabberd cluster: ${cell(r.cluster, () => '')}.`;
+  const c = r.cluster as Json;
+  const rows = (c.runs as Json[]).map((run) => ('error' in run
+    ? [int(run.instances), `failed: ${run.error}`, '', '', '', '']
+    : [int(run.instances), `${int(run.answered)} of ${int(run.sent)} (${int(run.refused)} busy, ${int(run.unanswered)} unanswered)`,
+      `${int(run.answered_per_s)} of ${int(run.offered_per_s)} offered`, pair(cell(run.p50_ms, msText), cell(run.p99_ms, msText)), cell(run.forwarded, int), cell(run.flux_cpu_us_per_command, int)]));
+  return `Several instances behind a private two-node ejabberd cluster (\`bench/cluster.ts\`). Forwarding a command stanza over the peer link `
+    + `costs ${c.link.cpu_us_per_stanza} µs of CPU (sender and owner together, one core) and takes ${msText(c.link.p50_ms)} at p50, ${msText(c.link.p99_ms)} at p99 `
+    + `(${int(c.link.stanzas)} stanzas at ${int(c.link.rate_per_s)}/s). The same offered load, four worlds with anonymous players on both nodes, `
+    + `with 1, 2 and 3 instances on these 2 cores (it shows what forwarding costs and that every command is answered, not a speed-up):\n\n`
+    + table(['instances', 'says answered', 'says/s', 'p50 / p99', 'stanzas forwarded', 'Flux CPU µs per say (all instances)'], rows);
+}
+
 /** What goes between the markers, from latest.json alone. */
 export function renderMeasured(r: Json): string {
   return [
     '<!-- Generated from bench/results/latest.json by bench/readme.ts (npm run bench:readme; make bench runs it). Edit those, not this. -->',
-    header(r), '![engines](bench/results/engines.svg)', mainTable(r), gateText(r), fanoutText(r), multicastText(r), stagesText(r), writePathText(r), xmppText(r), crowdText(r),
+    header(r), '![engines](bench/results/engines.svg)', mainTable(r), gateText(r), fanoutText(r), multicastText(r), stagesText(r), writePathText(r), xmppText(r), crowdText(r), clusterText(r),
   ].filter((part) => part !== '').join('\n\n');
 }
 

@@ -387,6 +387,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       edge.evictAll(); // then everyone leaves (logged leave commands) and hears why
       await drainAll();
       await edge.stop();
+      // Stanzas the server still handed over while the stream closed go on to their rooms' owners first.
+      for (const until = Date.now() + FORWARD_WAIT_MS_MAX; router && !router.idle && Date.now() < until;) await sleep(20);
+      if (router) log.info({ forwarded: router.forwarded, received: router.received }, 'peer link totals');
       await heartbeat?.stop();
       await link?.close();
       await locks.close();
