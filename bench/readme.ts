@@ -246,11 +246,41 @@ function clusterText(r: Json): string {
     + table(['instances', 'says answered', 'says/s', 'p50 / p99', 'stanzas forwarded', 'Flux CPU µs per say (all instances)'], rows);
 }
 
+/** The 10-node model's assumptions: a player's pace, and what one command makes the server deliver. */
+const MODEL = { nodes: 10, commandsPerPlayerPerS: 0.2, stanzasPerCommand: 5 };
+
+/**
+ * Players a cluster of MODEL.nodes machines holds, from this run's measured costs
+ * (one core each for a Flux instance and an ejabberd node, one PostgreSQL), and
+ * which runs out first. A model, not a measurement: its inputs are named.
+ */
+function modelText(r: Json): string {
+  const fluxUs = r.cpu_us_per_stanza?.flux;
+  const ejabberdUs = r.cpu_us_per_stanza?.ejabberd;
+  const pgCps = r.e2e_pg_cps;
+  const forwardUs = r.cluster?.link?.cpu_us_per_stanza;
+  if (![fluxUs, ejabberdUs, pgCps, forwardUs].every((v) => typeof v === 'number' && v > 0)) return '';
+  const { nodes, commandsPerPlayerPerS: c, stanzasPerCommand: f } = MODEL;
+  const perCommandUs = 1e6 / pgCps; // the whole pipeline, one command, PostgreSQL, rooms in parallel
+  const flux = 1e6 / (c * (perCommandUs + f * fluxUs + (1 - 1 / nodes) * forwardUs));
+  const ejabberd = 1e6 / (c * (f + 1) * ejabberdUs);
+  const postgres = pgCps / c;
+  const limits: [string, number][] = [['Flux instances', nodes * flux], ['ejabberd nodes', nodes * ejabberd], ['PostgreSQL', postgres]];
+  const first = [...limits].sort((a, b) => a[1] - b[1])[0]!;
+  return `A model of ${nodes} machines, each running one Flux instance and one ejabberd node on a core each, and one PostgreSQL like this machine's, `
+    + `from this run's costs: a player types ${c} commands a second, each makes the server deliver ${f} stanzas. A Flux instance spends `
+    + `${perCommandUs.toFixed(1)} µs a command (the pipeline's ${int(pgCps)} commands/s on PostgreSQL), ${fluxUs} µs per stanza it writes and `
+    + `${forwardUs} µs to forward the ${(100 * (1 - 1 / nodes)).toFixed(0)}% of commands that reach another instance first: about ${int(flux)} players a core. `
+    + `An ejabberd node spends ${ejabberdUs} µs per stanza from Flux and, taken alike, per command in: about ${int(ejabberd)} players a core. `
+    + `PostgreSQL commits ${int(pgCps)} commands/s: ${int(postgres)} players. So ${nodes} machines hold about ${int(first[1])} players, bounded by ${first[0]} `
+    + `(${limits.map(([what, n]) => `${what} ${int(n)}`).join(', ')}). Not measured: the cost of ejabberd passing stanzas between its nodes, and PostgreSQL on its own machine.`;
+}
+
 /** What goes between the markers, from latest.json alone. */
 export function renderMeasured(r: Json): string {
   return [
     '<!-- Generated from bench/results/latest.json by bench/readme.ts (npm run bench:readme; make bench runs it). Edit those, not this. -->',
-    header(r), '![engines](bench/results/engines.svg)', mainTable(r), gateText(r), fanoutText(r), multicastText(r), stagesText(r), writePathText(r), xmppText(r), crowdText(r), clusterText(r),
+    header(r), '![engines](bench/results/engines.svg)', mainTable(r), gateText(r), fanoutText(r), multicastText(r), stagesText(r), writePathText(r), xmppText(r), crowdText(r), clusterText(r), modelText(r),
   ].filter((part) => part !== '').join('\n\n');
 }
 

@@ -312,7 +312,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const started = Date.now();
     const ids = [...rooms.keys()];
     const to = [...peers.values()].map((p) => p.endpoint);
-    await Promise.all(ids.map((id) => handOverRoom(id, to))).catch((err: Error) => log.error({ err }, 'handing the rooms over'));
+    // Bounded: a room whose batches cannot finish in time (the database is away) closes below as when alone.
+    const all = Promise.all(ids.map((id) => handOverRoom(id, to))).catch((err: Error) => log.error({ err }, 'handing the rooms over'));
+    await Promise.race([all, sleep(SHUTDOWN_MS_MAX)]);
     for (const until = Date.now() + SHUTDOWN_MS_MAX; !peerRouter.idle && Date.now() < until;) await sleep(20);
     log.info({ rooms: ids, ms: Date.now() - started }, 'rooms handed over');
   };
