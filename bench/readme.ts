@@ -240,7 +240,7 @@ function clusterText(r: Json): string {
     : [int(run.instances), `${int(run.answered)} of ${int(run.sent)} (${int(run.refused)} busy, ${int(run.unanswered)} unanswered)`,
       `${int(run.answered_per_s)} of ${int(run.offered_per_s)} offered`, pair(cell(run.p50_ms, msText), cell(run.p99_ms, msText)), cell(run.forwarded, int), cell(run.flux_cpu_us_per_command, int)]));
   return `Several instances behind a private two-node ejabberd cluster (\`bench/cluster.ts\`). Forwarding a command stanza over the peer link `
-    + `costs ${c.link.cpu_us_per_stanza} µs of CPU (sender and owner together, one core) and takes ${msText(c.link.p50_ms)} at p50, ${msText(c.link.p99_ms)} at p99 `
+    + `costs ${c.link.cpu_us_per_stanza} µs of CPU (sender and owner together, one core) and takes ${c.link.p50_ms} ms at p50, ${c.link.p99_ms} ms at p99 `
     + `(${int(c.link.stanzas)} stanzas at ${int(c.link.rate_per_s)}/s). The same offered load, four worlds with anonymous players on both nodes, `
     + `with 1, 2 and 3 instances on these 2 cores (it shows what forwarding costs and that every command is answered, not a speed-up):\n\n`
     + table(['instances', 'says answered', 'says/s', 'p50 / p99', 'stanzas forwarded', 'Flux CPU µs per say (all instances)'], rows);
