@@ -52,6 +52,8 @@ const COOKIE_FILE = '.erlang.cookie';
 const LONE_NODE_HOST = 'localhost';
 /** Cluster node i (from 1) distributes on 127.0.0.<i>, so 127.0.0.254 is the last: see startPrivateEjabberdCluster. */
 const CLUSTER_NODES_MAX = 254;
+/** Starts of a whole cluster when a port found free was taken before a node bound it. */
+const CLUSTER_START_ATTEMPTS = 3;
 
 export interface PrivateEjabberdOptions extends PrivateServerOptions {
   /** More entries for `listen:`, as YAML list items (the README's snippet, in its spec). */
@@ -198,13 +200,26 @@ export async function startPrivateEjabberdCluster(opts: PrivateEjabberdClusterOp
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > CLUSTER_NODES_MAX) {
     throw new Error(`nodes: ${opts.nodes} is not a count from 1 to ${CLUSTER_NODES_MAX}`);
   }
+  // A port found free may be taken before a node binds it (by any outgoing connection's
+  // ephemeral port, or while join_cluster restarts a node's listeners): then the whole
+  // cluster starts again on fresh ports, in fresh folders (a half-joined Mnesia is not reused).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterIn(ctl, opts, dir, attempt === 1 ? dir : path.join(dir, `attempt${attempt}`));
+    } catch (err) {
+      if (attempt >= CLUSTER_START_ATTEMPTS || !/address already in use|eaddrinuse/i.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startClusterIn(ctl: string, opts: PrivateEjabberdClusterOptions, home: string, dir: string): Promise<PrivateEjabberdCluster> {
   // Checked free on 127.0.0.1 only: nothing else on the machine is expected to listen on 127.0.0.2 and up.
   const port = await freePort();
   const nodes: PrivateEjabberdServer[] = [];
   for (let i = 1; i <= opts.nodes; i++) {
     const nodeDir = path.join(dir, `node${i}`);
     const address = `127.0.0.${i}`;
-    nodes.push(await prepareNode(ctl, { ...opts, dir: nodeDir }, { node: nodeName(nodeDir, address), address, port, home: dir }));
+    nodes.push(await prepareNode(ctl, { ...opts, dir: nodeDir }, { node: nodeName(nodeDir, address), address, port, home }));
   }
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((node) => node.stop()));
