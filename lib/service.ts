@@ -246,7 +246,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     rooms.delete(id);
     router?.forget(id);
     const quiet = claimedElsewhere ?? (claim ? (await claimedSince(db, id, claim.epoch)) === true : false);
-    edge.detach(id, !quiet, quiet);
+    edge.detach(id, !quiet);
   };
   // A lock lost with its connection: take it back. Only when another instance has
   // it does this one stop serving; while the database cannot be asked (it is
@@ -289,8 +289,6 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const claim = claims.get(id);
     if (!link || !room || !claim) return;
     handing.add(id);
-    // What waits for the XMPP server goes ahead of what comes from now on: both follow the room.
-    if (router) edge.room(id)?.handBack((el) => router.divert(el));
     try {
       await room.drain();
       await claim.journal.flush();
@@ -301,7 +299,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await locks.release(id);
       rooms.delete(id);
       claims.delete(id);
-      edge.detach(id, false, true);
+      edge.detach(id, false);
       router?.forget(id);
     } finally {
       handing.delete(id);

@@ -139,15 +139,12 @@ export class XmppEdge implements Directory {
    * The room is not served here any more. `tell`: its occupants leave (332), as
    * when nobody may serve it now; otherwise they are not told, since the instance
    * that serves it takes them over from the session journal (lib/cluster/sessions.ts).
-   * `follow`: another instance owns it or is about to, so commands still waiting
-   * for the server go there through the router instead of being refused.
    */
-  detach(roomId: string, tell: boolean, follow = false): void {
+  detach(roomId: string, tell: boolean): void {
     const muc = this.mucs.get(roomId);
-    this.mucs.delete(roomId);
-    const divert = this.divert;
-    muc?.close(follow && divert ? divert : undefined);
+    muc?.close();
     if (tell) muc?.evictAll([STATUS_SHUTDOWN]);
+    this.mucs.delete(roomId);
   }
 
   /**

@@ -100,22 +100,11 @@ export class MucRoom {
     return `${this.jid}/${nick}`;
   }
 
-  /**
-   * Shutdown: commands are refused from now on, and no guest is released by this
-   * process (a restart schedules them again). Commands waiting for the server go
-   * to `handBack` when given and it takes them (the room moves to another
-   * instance, which answers them); the others are refused.
-   */
-  close(handBack?: (stanza: Element) => boolean): void {
+  /** Shutdown: commands are refused from now on (those waiting too), and no guest is released by this process (a restart schedules them again). */
+  close(): void {
     this.accepting = false;
     this.guests.close();
-    if (handBack) this.handBack(handBack);
     this.releaseCommands();
-  }
-
-  /** Commands waiting for the server go to `to`, in order; those it does not take keep waiting. */
-  handBack(to: (stanza: Element) => boolean): void {
-    this.waiting = this.waiting.filter((w) => !to(w.stanza));
   }
 
   /** Bytes a second this room has been writing lately. */

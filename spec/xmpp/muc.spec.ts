@@ -280,30 +280,6 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     await room.drain();
   });
 
-  it('hands the commands waiting for the server to the room next owner when it moves, in order, and refuses them when it closes for good', async function () {
-    const server = { behind: false };
-    muc = open({}, () => server.behind);
-    join('kit@localhost/a', 'Kit');
-    await room.drain();
-    say('kit@localhost/a', 'look');
-    await room.drain();
-    server.behind = true;
-    sent.length = 0;
-    say('kit@localhost/a', 'say first');
-    say('kit@localhost/a', 'say second');
-    const moved: string[] = [];
-    muc.handBack((el) => {
-      moved.push(el.getChildText('body') ?? '');
-      return true;
-    });
-    expect(moved, 'the room moved: they go to its next owner').to.deep.equal(['say first', 'say second']);
-    say('kit@localhost/a', 'say third');
-    muc.close();
-    expect(bodiesTo('kit@localhost/a'), 'closed for good: refused, not dropped').to.deep.equal(['This world is shutting down; your command was not taken.']);
-    muc.evictAll([]);
-    await room.drain();
-  });
-
   it('holds new commands while the server is behind and the room is writing, answering "busy" only after COMMAND_HOLD_MS; holds joins, in order, until it caught up', async function () {
     const server = { behind: false };
     muc = open({}, () => server.behind);
