@@ -127,14 +127,6 @@ export const SERVER_LAG_PROBE_MS = 50;
  */
 export const JOIN_RELEASE_BYTES = 256 * 1024;
 export const PRESENCE_BYTES_ESTIMATE = 256;
-/**
- * A command that arrives while the XMPP server is behind and its room is among
- * those writing the most waits (in order, as in the server's own MUC) up to
- * COMMAND_HOLD_MS for the server to catch up, and is answered "busy" only then;
- * at most COMMANDS_HELD_PER_ROOM_MAX wait per room, the next are answered "busy" at once.
- */
-export const COMMAND_HOLD_MS = 250;
-export const COMMANDS_HELD_PER_ROOM_MAX = 256;
 /** Reconnecting to the XMPP server: the first pause, and the longest (doubling between, with jitter). */
 export const RECONNECT_DELAY_MS_MIN = 500;
 export const RECONNECT_DELAY_MS_MAX = 30000;

@@ -170,13 +170,8 @@ export class XmppEdge implements Directory {
     return this.behind && sheds(bytesPerS, [...this.mucs.values()].map((m) => m.writtenPerS));
   }
 
-  /**
-   * Each probe period and each probe back: commands waiting for the server go on
-   * (or, waiting too long, are answered "busy"); if the server has caught up with
-   * the floor, the rooms let held joins in.
-   */
+  /** Each probe period and each probe back: if the server has caught up, the rooms let held joins in. */
   private pace(): void {
-    for (const muc of this.mucs.values()) muc.releaseCommands();
     if (this.behindForJoins || !this.online) return;
     for (const muc of this.mucs.values()) muc.releaseHeld();
   }
@@ -223,7 +218,8 @@ export class XmppEdge implements Directory {
       if (!this.standby) throw err;
     }
     this.probing = setInterval(() => {
-      if (this.online) this.lag.probe();
+      if (!this.online) return;
+      this.lag.probe();
       this.pace();
     }, SERVER_LAG_PROBE_MS);
     this.probing.unref();

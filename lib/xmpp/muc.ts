@@ -11,7 +11,7 @@ import type { Command, Origin } from '../negotiation/index.ts';
 import type { Rendered } from '../effects/index.ts';
 import { KeyedBuckets, nickKey, nickname, parseBody, RateMeter, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
 import {
-  CHARACTERS_PER_JID_MAX, COMMAND_HOLD_MS, COMMANDS_BURST_DEFAULT, COMMANDS_HELD_PER_ROOM_MAX, INVITES_PER_MESSAGE_MAX, JID_BUCKETS_PER_ROOM_MAX, JOIN_RELEASE_BYTES,
+  CHARACTERS_PER_JID_MAX, COMMANDS_BURST_DEFAULT, INVITES_PER_MESSAGE_MAX, JID_BUCKETS_PER_ROOM_MAX, JOIN_RELEASE_BYTES,
   OCCUPANTS_PER_JID_MAX, PRESENCE_BYTES_ESTIMATE, ROOM_OUTPUT_BURST_S, SESSIONS_PER_JID_MAX, STATUS_CHARS_MAX,
 } from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
@@ -74,8 +74,6 @@ export class MucRoom {
   private readonly awaiting = new Map<string, HistoryRequest>();
   /** Joins checked and held while the XMPP server is behind, first come first served: nick key -> the join. */
   private readonly held = new Map<string, Submission>();
-  /** Commands and whispers waiting for the server to catch up (COMMAND_HOLD_MS), in arrival order. */
-  private waiting: { stanza: Element; toNick: string | null; atMs: number }[] = [];
   private accepting = true;
   /** Guest characters waiting to be released since their last session left. */
   readonly guests: Guests;
@@ -100,11 +98,10 @@ export class MucRoom {
     return `${this.jid}/${nick}`;
   }
 
-  /** Shutdown: commands are refused from now on (those waiting too), and no guest is released by this process (a restart schedules them again). */
+  /** Shutdown: commands are refused from now on, and no guest is released by this process (a restart schedules them again). */
   close(): void {
     this.accepting = false;
     this.guests.close();
-    this.releaseCommands();
   }
 
   /** Bytes a second this room has been writing lately. */
@@ -450,7 +447,6 @@ export class MucRoom {
     // §8.1: the subject is the world's own; occupants may not change it.
     if (body === null && stanza.getChild('subject')) return this.send(errorReply(stanza, 'forbidden', 'auth', 'The subject belongs to the world; it cannot be changed.'));
     if (body === null) return; // chat states and receipts carry no command
-    if (this.hold(stanza, null)) return;
     const reply = (text: string) => this.send(groupchat(this.jid, from, text));
     if (!this.admit(occupant, stanza, body, reply)) return;
     const reflects = reflectionOf(stanza);
@@ -479,7 +475,6 @@ export class MucRoom {
       return this.send(errorReply(stanza, 'not-acceptable', 'cancel', 'Join the room before whispering.'));
     }
     if (!this.occupants.byNickname(toNick)?.joined) return this.send(errorReply(stanza, 'item-not-found', 'cancel', `Nobody called ${toNick} is in this world.`));
-    if (this.hold(stanza, toNick)) return;
     const reply = (text: string) => this.send(groupchat(this.jid, from, text));
     if (!this.admit(occupant, stanza, body, reply) || body.trim() === '') return;
     this.submit({ command: { kind: 'whisper', nick: this.actingNick(occupant), whom: toNick, text: body.trim() }, origin: { from, private: true } }, reply);
@@ -515,48 +510,6 @@ export class MucRoom {
     }
   }
 
-  /**
-   * Whether the command waits: the server is behind and this room is among
-   * those that made it so (or commands wait already: they keep their order).
-   * Past COMMANDS_HELD_PER_ROOM_MAX it does not; `admit` answers it "busy".
-   */
-  private hold(stanza: Element, toNick: string | null): boolean {
-    if (this.releasing || !this.accepting || this.overBudget) return false; // released ones do not wait again
-    if (this.waiting.length === 0 && !this.deps.shedding(this.written.perS)) return false;
-    if (this.waiting.length >= COMMANDS_HELD_PER_ROOM_MAX) return false;
-    this.waiting.push({ stanza, toNick, atMs: this.deps.clock.nowMs() });
-    return true;
-  }
-
-  private releasing = false;
-
-  /**
-   * Each probe period and each probe back: while the server has caught up, the
-   * waiting commands go on, in order, through every check again; one that waited
-   * COMMAND_HOLD_MS is answered "busy" (as it would have been at once).
-   */
-  releaseCommands(): void {
-    if (this.waiting.length === 0) return;
-    const now = this.deps.clock.nowMs();
-    this.releasing = true;
-    try {
-      while (this.waiting.length > 0) {
-        const next = this.waiting[0]!;
-        const expired = now - next.atMs >= COMMAND_HOLD_MS;
-        if (!expired && this.accepting && this.deps.shedding(this.written.perS)) break;
-        this.waiting.shift();
-        this.expiredRelease = expired; // `admit` answers it "busy", as it would have at once
-        if (next.toNick === null) this.command(next.stanza);
-        else this.whisper(next.stanza, next.toNick);
-        this.expiredRelease = false;
-      }
-    } finally {
-      this.releasing = false;
-    }
-  }
-
-  private expiredRelease = false;
-
   /** The checks every command passes before parsing: open room, output budget, size, rate. A refusal is replied to and counted. */
   private admit(occupant: Occupant, stanza: Element, body: string, reply: (text: string) => void): boolean {
     const refuse = (reason: RefusalReason, text?: string) => {
@@ -565,7 +518,7 @@ export class MucRoom {
       return false;
     };
     if (!this.accepting) return refuse('shutting-down', 'This world is shutting down; your command was not taken.');
-    if (this.overBudget || this.expiredRelease || (!this.releasing && this.busy)) {
+    if (this.busy) {
       // The error marks this message not taken in the sender's client (as for a flood); the line says why in the room.
       this.send(errorReply(stanza, 'resource-constraint', 'wait', 'The world is very busy right now; this command was not taken.'));
       return refuse('server-busy', 'The world is very busy right now; try that again in a moment.');
