@@ -14,7 +14,7 @@ import { ANON, describe, GAME } from './xmpp.ts';
 /** How often the Flux process's resident memory is read. */
 const RSS_SAMPLE_MS = 250;
 /** Bound on the joins of the whole crowd (all in the world's first place: each is a presence to everyone there). */
-const JOIN_WINDOW_MS = 90000;
+const JOIN_WINDOW_MS = 120000;
 /** Bound on waiting for the joins and the walk to be delivered before the measured step. */
 const DRAIN_MS_MAX = 30000;
 

@@ -36,9 +36,9 @@ export async function benchFanout(occupants = 1000, says = 20, batches = 10): Pr
     domain: 'game.localhost', log: pino({ level: 'silent' }), clock: { nowMs: () => 0 },
     limits: { bodyBytesMax: 1024, commandsPerS: 10, occupantsMax: occupants, charactersMax: occupants, outputBytesPerS: 1e12, newCharactersPerDomainPerMin: 1e6 },
     telemetry: { stanzasSent: () => {}, commandRefused: () => {}, commandAccepted: () => {} } as never,
-    write, shedding: () => false, serverBehind: () => false,
+    write, shedding: () => false, joinBudget: () => Infinity,
   });
-  for (const c of characters) muc.occupants.add(c.nick, c.nick.toLowerCase(), `${c.nick}@anon.localhost`, `${c.nick}@anon.localhost/r`)!.occupant.joined = true;
+  for (const c of characters) muc.occupants.announced(muc.occupants.add(c.nick, c.nick.toLowerCase(), `${c.nick}@anon.localhost`, `${c.nick}@anon.localhost/r`)!.occupant);
   const messages = [];
   for (let s = 0; s < says; s++) {
     const body = `say number ${s} from a player with <odd> & "quoted" text`;

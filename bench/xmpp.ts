@@ -55,7 +55,7 @@ export function sizes(quick: boolean, env: NodeJS.ProcessEnv): Sizes {
   const echo = { echoStartPerS: 500 };
   return quick
     ? { roomClients, ...echo, stepS: 1, stepsMax: 3, halfStepS: 2, echoClients: 10, echoStepsMax: 2, joinWindowS: 20, searchBudgetS: 8, echoBudgetS: 4 }
-    : { roomClients, ...echo, stepS: 4, stepsMax: 6, halfStepS: 8, echoClients: 50, echoStepsMax: 5, joinWindowS: 90, searchBudgetS: 45, echoBudgetS: 25 };
+    : { roomClients, ...echo, stepS: 4, stepsMax: 6, halfStepS: 8, echoClients: 50, echoStepsMax: 5, joinWindowS: 120, searchBudgetS: 45, echoBudgetS: 25 };
 }
 
 /** A side measured at one offered load, and the CPU each process spent on what was delivered there. */

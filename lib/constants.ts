@@ -77,7 +77,12 @@ export const OCCUPANTS_DEFAULT = 500;
 export const OCCUPANTS_MAX = 10000;
 export const CHARACTERS_PER_ROOM_DEFAULT = 10000;
 export const CHARACTERS_PER_ROOM_MAX = 65536;
-/** A crowd in a description: "Also here" names this many, then "and N others"; `who` names this many per place. */
+/**
+ * A place where more than this many others stand is a crowd: "Also here" names
+ * this many, then "and N others"; `who` names this many per place; and nobody
+ * there is told of each arrival and departure (a join or a leave still reaches
+ * every client as the MUC presence).
+ */
 export const NAMES_LISTED_MAX = 10;
 /** Things named in a description; more are summed up as "and N more things". */
 export const THINGS_LISTED_MAX = 15;
@@ -103,8 +108,9 @@ export const OUTGOING_BYTES_MAX = 16 * 1024 * 1024;
  * Bytes written to the XMPP server and not yet known to be read (no probe written
  * after them has come back: lib/xmpp/server-lag.ts) past which the server counts
  * as behind: a congestion window, clocked by the probes, sent every
- * SERVER_LAG_PROBE_MS. While it is full, the rooms writing the most refuse new
- * commands with a "busy" reply and joins wait: every answer then waits at most
+ * SERVER_LAG_PROBE_MS. While it is full (and the server is slow to answer a
+ * probe: SHED_LAG_MS), the rooms writing the most refuse new commands with a
+ * "busy" reply; joins wait while it is full: every answer then waits at most
  * about one window's worth of the server's work (about 200 ms for Prosody here,
  * which reads a component stream at 1-2 MB/s; one join into a room of 500). A
  * server slowed by others' traffic refuses nobody here unless Flux's own output
@@ -120,12 +126,20 @@ export const IN_FLIGHT_BYTES_MAX = 256 * 1024;
 export const IN_FLIGHT_WORK_MS = 150;
 export const IN_FLIGHT_BYTES_CEILING = 4 * 1024 * 1024;
 export const SERVER_LAG_PROBE_MS = 50;
+/** A full window counts as the server being behind only once it has owed a probe's answer this long. */
+export const SHED_LAG_MS = 50;
 /**
- * While the server is behind, checked joins are held; once it has caught up,
- * held joins go to the batch as many at a time as their presences fit in this
- * many bytes (at least one), a presence counted at PRESENCE_BYTES_ESTIMATE.
+ * Under load a probe also follows every this many bytes written, up to
+ * PROBES_OUT_MAX out at once: the window is then freed as the server reads, and
+ * joins released meanwhile keep it busy.
  */
-export const JOIN_RELEASE_BYTES = 256 * 1024;
+export const PROBE_SPACING_BYTES = 64 * 1024;
+export const PROBES_OUT_MAX = 16;
+/**
+ * Joins are held while the congestion window above is full and go to the batch
+ * as their presences fit in it (lib/xmpp/muc.ts `joinsFitting`), a presence
+ * counted at this many bytes.
+ */
 export const PRESENCE_BYTES_ESTIMATE = 256;
 /** Reconnecting to the XMPP server: the first pause, and the longest (doubling between, with jitter). */
 export const RECONNECT_DELAY_MS_MIN = 500;
@@ -160,11 +174,13 @@ export const FORWARD_QUEUE_MAX = 2048;
 export const FORWARD_HOPS_MAX = 3;
 /** A peer that connects must prove the shared secret within this time, or it is cut off. */
 export const PEER_AUTH_MS_MAX = 5000;
+/** A stopping instance waits at most this long for its peers to answer its farewell (they stop sending to it). */
+export const PEER_FAREWELL_MS_MAX = 2000;
 /** Largest frame on the link: a stanza at its limit, escaped as JSON, with room to spare. */
 export const PEER_FRAME_BYTES_MAX = 4 * STANZA_BYTES_MAX;
 /** How often a room's occupants (room_sessions) are written while they change. */
 export const SESSION_JOURNAL_MS = 250;
-/** A lag probe that never came back (a cluster routed it to an instance that could not pass it on) is sent again after this. */
+/** No lag probe came back for this long (a cluster routed one to an instance that could not pass it on): another is sent. */
 export const PROBE_RESEND_MS = 3000;
 /** Rooms served by one instance. */
 export const ROOMS_MAX = 1024;

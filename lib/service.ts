@@ -16,11 +16,12 @@ import { errorReply } from './xmpp/stanzas.ts';
 import { ServerLag } from './xmpp/server-lag.ts';
 import { parseElement } from './xmpp/xml-parser.ts';
 import { PeerLink, type Frame } from './cluster/link.ts';
+import { handOverTo } from './cluster/balance.ts';
 import { RoomRouter } from './cluster/router.ts';
 import { SessionJournal } from './cluster/sessions.ts';
 import { readInstances } from './metrics/instances.ts';
 import { noTelemetry, PrometheusTelemetry, readiness, serveMetrics, startHeartbeat, type Heartbeat, type InstanceIdentity, type Telemetry } from './metrics/index.ts';
-import { FORWARD_WAIT_MS_MAX, OWNERSHIP_RETRY_MS, ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
+import { FORWARD_WAIT_MS_MAX, OWNERSHIP_RETRY_MS, PEER_FAREWELL_MS_MAX, ROOMS_MAX, SHUTDOWN_MS_MAX } from './constants.ts';
 import type { Clock } from './negotiation/index.ts';
 
 export interface Service {
@@ -143,6 +144,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
    * are served on without a word to them.
    */
   const serve = async (id: string) => {
+    // From here its stanzas wait for this claim: an owner remembered from before would send them back and forth.
+    router?.forget(id);
     const { epoch, previous } = await recordOwner(db, id, instanceId, link?.endpoint ?? '');
     const loaded = await loadRoom(db, id);
     if (!loaded) return;
@@ -199,7 +202,6 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     edge.knownRooms = new Set(listed.map((r) => r.id));
     edge.elsewhere = listed.filter((r) => !rooms.has(r.id)).map((r) => ({ jid: `${r.id}@${config.xmppDomain}`, title: r.title, occupants: r.occupants }));
     await refreshPeers().catch((err: Error) => log.warn({ err: err.message }, 'reading the other instances'));
-    const share = Math.ceil(listed.length / (peers.size + 1));
     for (const { id } of listed) {
       if (rooms.has(id) || handing.has(id) || (given.get(id) ?? 0) > Date.now()) continue;
       // An instance serves at most ROOMS_MAX rooms; the others stay free for other instances.
@@ -216,15 +218,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await serve(id);
       if (started) log.info({ room: id }, 'took over a room');
     }
-    if (!all) await rebalance(share);
+    if (!all) await rebalance(listed.length);
   };
   /**
-   * Serving more than its share while a peer serves less (it started later): one
-   * room, the emptiest, is handed to that peer per claim period.
+   * Serving more than its fair share of the `total` rooms while a peer serves
+   * less (it started later): one room, the emptiest, is handed to that peer per
+   * claim period (lib/cluster/balance.ts).
    */
-  const rebalance = async (share: number) => {
-    if (!link || stopping || rooms.size <= share) return;
-    const light = [...peers.values()].filter((p) => p.rooms < share - 1 || (p.rooms < share && rooms.size > share + 1)).sort((a, b) => a.rooms - b.rooms)[0];
+  const rebalance = async (total: number) => {
+    if (!link || stopping) return;
+    const light = handOverTo(rooms.size, [...peers.values()], total);
     if (!light) return;
     const emptiest = [...rooms.keys()].sort((a, b) => (edge.room(a)?.occupants.size ?? 0) - (edge.room(b)?.occupants.size ?? 0))[0]!;
     light.rooms++;
@@ -279,10 +282,25 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
 
   /**
+   * A drained room is let go without a word to anyone: its occupants are written,
+   * it stops, and its owner row and lock are released. Whoever claims it next
+   * restores its occupants from the journal (lib/cluster/sessions.ts).
+   */
+  const letRoomGo = async (id: string, claim: { epoch: number; journal: SessionJournal }) => {
+    await claim.journal.flush().catch((err: Error) => log.warn({ err: err.message, room: id }, 'writing the occupants of a room let go'));
+    rooms.get(id)?.abandon();
+    claim.journal.close();
+    await releaseOwner(db, id, claim.epoch).catch((err: Error) => log.warn({ err: err.message, room: id }, 'letting the room go'));
+    await locks.release(id);
+    rooms.delete(id);
+    claims.delete(id);
+    edge.detach(id, false);
+    router?.forget(id);
+  };
+  /**
    * Hands a room to the peers at `to`: it drains (its batches commit and are
-   * shown), its occupants are written, and it is let go; the peers are told so one
-   * claims it at once. Stanzas that come meanwhile wait in the router and go to
-   * the new owner. Nobody in the room is told anything.
+   * shown) and is let go; the peers are told so one claims it at once. Stanzas
+   * that come meanwhile wait in the router and go to the new owner.
    */
   const handOverRoom = async (id: string, to: readonly string[]) => {
     const room = rooms.get(id);
@@ -291,16 +309,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     handing.add(id);
     try {
       await room.drain();
-      await claim.journal.flush();
-      room.abandon();
-      claim.journal.close();
       given.set(id, Date.now() + FORWARD_WAIT_MS_MAX);
-      await releaseOwner(db, id, claim.epoch);
-      await locks.release(id);
-      rooms.delete(id);
-      claims.delete(id);
-      edge.detach(id, false);
-      router?.forget(id);
+      await letRoomGo(id, claim);
     } finally {
       handing.delete(id);
     }
@@ -328,16 +338,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const letGo = async () => {
     edge.closeRooms();
     await Promise.race([Promise.all([...rooms.values()].map((r) => r.drain())), sleep(SHUTDOWN_MS_MAX)]);
-    for (const [id, claim] of [...claims]) {
-      await claim.journal.flush().catch(() => {});
-      rooms.get(id)?.abandon();
-      claim.journal.close();
-      await releaseOwner(db, id, claim.epoch).catch((err: Error) => log.warn({ err: err.message, room: id }, 'letting the room go'));
-      await locks.release(id);
-      rooms.delete(id);
-      claims.delete(id);
-      edge.detach(id, false);
-    }
+    for (const [id, claim] of [...claims]) await letRoomGo(id, claim);
     log.info({ standbys }, 'rooms let go for the standby');
   };
 
@@ -389,6 +390,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       edge.evictAll(); // then everyone leaves (logged leave commands) and hears why
       await drainAll();
       await edge.stop();
+      // The peers stop forwarding here, and what they sent before is read and passed on below.
+      await link?.farewell(PEER_FAREWELL_MS_MAX);
       // Stanzas the server still handed over while the stream closed go on to their rooms' owners first.
       for (const until = Date.now() + FORWARD_WAIT_MS_MAX; router && !router.idle && Date.now() < until;) await sleep(20);
       if (router) log.info({ forwarded: router.forwarded, received: router.received }, 'peer link totals');

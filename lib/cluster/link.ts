@@ -3,7 +3,11 @@
 // Both ends prove they know the shared secret (FLUX_PEER_SECRET) before anything
 // else: each sends a fresh nonce and the other answers with its HMAC, so neither a
 // stranger who reaches the port nor one who listens in its place gets a stanza.
-// Frames go one way on a connection, from the instance that opened it.
+// Frames go one way on a connection, from the instance that opened it. An
+// instance that stops says farewell to every peer that has a connection to it:
+// each peer stops sending to it and answers on that same connection, so once
+// every answer is in, nothing a peer sent is still on its way (a frame written
+// to a socket the other end closes is gone without a word).
 import net from 'node:net';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -16,8 +20,13 @@ export type Frame =
 
 type Handshake =
   | { kind: 'hello'; nonce: string }
-  | { kind: 'auth'; mac: string; nonce: string }
+  | { kind: 'auth'; mac: string; nonce: string; from?: string }
   | { kind: 'welcome'; mac: string };
+
+/** leaving: the sender (listening at `from`) stops, send it nothing more; left: nothing more comes on this connection. */
+type Farewell =
+  | { kind: 'leaving'; from: string }
+  | { kind: 'left' };
 
 const NONCE_BYTES = 16;
 /** Frames before the handshake is done are small. */
@@ -91,8 +100,15 @@ interface Outgoing {
 
 export class PeerLink {
   private readonly outgoing = new Map<string, Outgoing>();
-  private readonly incoming = new Set<net.Socket>();
+  /** Connections from peers, each with the endpoint its peer listens at once it proved the secret (null: not said). */
+  private readonly incoming = new Map<net.Socket, string | null>();
   private readonly downListeners: ((endpoint: string) => void)[] = [];
+  /** Peers that said they stop: nothing more goes to them. */
+  private readonly leaving = new Set<string>();
+  /** While saying farewell: the connections whose peer has not answered yet, each with what to call when it has. */
+  private readonly awaitingLeft = new Map<net.Socket, () => void>();
+  /** Set once the server stops taking connections (farewell, close). */
+  private closed: Promise<void> | null = null;
 
   private constructor(private readonly server: net.Server, readonly endpoint: string, private readonly options: PeerLinkOptions) {}
 
@@ -116,7 +132,29 @@ export class PeerLink {
 
   /** Sends a frame to the instance at `endpoint`; `failed` is called if it could not be handed over. */
   send(endpoint: string, frame: Frame, failed: () => void = () => {}): void {
-    const bytes = encode(frame);
+    if (this.leaving.has(endpoint)) return void queueMicrotask(failed);
+    this.write(endpoint, encode(frame), failed);
+  }
+
+  /**
+   * Before closing: tells every peer connected to this one that it stops, and
+   * waits until each has answered (or its connection closed, or `timeoutMs`
+   * passed). Whatever a peer sent before its answer has been read by then.
+   */
+  async farewell(timeoutMs: number): Promise<void> {
+    this.stopListening(); // a peer that would connect now is refused, and sends elsewhere
+    const answered: Promise<void>[] = [];
+    for (const [socket, peer] of this.incoming) {
+      if (peer === null || socket.destroyed) continue;
+      answered.push(new Promise<void>((resolve) => this.awaitingLeft.set(socket, resolve)));
+      this.write(peer, encode({ kind: 'leaving', from: this.endpoint }), () => this.awaitingLeft.get(socket)?.());
+    }
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([Promise.all(answered), timer]);
+    this.awaitingLeft.clear();
+  }
+
+  private write(endpoint: string, bytes: Buffer, failed: () => void): void {
     let out = this.outgoing.get(endpoint);
     if (!out) out = this.connect(endpoint);
     if (out.ready) out.socket.write(bytes);
@@ -126,8 +164,13 @@ export class PeerLink {
   async close(): Promise<void> {
     for (const out of this.outgoing.values()) out.socket.end();
     this.outgoing.clear();
-    for (const socket of this.incoming) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.incoming.keys()) socket.destroy();
+    await this.stopListening();
+  }
+
+  private stopListening(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+    return this.closed;
   }
 
   private connect(endpoint: string): Outgoing {
@@ -145,7 +188,7 @@ export class PeerLink {
       if (!frames) return void socket.destroy(new Error('bad frame from peer'));
       for (const f of frames) {
         if (f.kind === 'hello' && typeof f.nonce === 'string') {
-          socket.write(encode({ kind: 'auth', mac: mac(this.options.secret, 'client', f.nonce), nonce }));
+          socket.write(encode({ kind: 'auth', mac: mac(this.options.secret, 'client', f.nonce), nonce, from: this.endpoint }));
         } else if (f.kind === 'welcome' && typeof f.mac === 'string' && sameMac(f.mac, mac(this.options.secret, 'server', nonce)) && !out.ready) {
           clearTimeout(timer);
           out.ready = true;
@@ -160,6 +203,7 @@ export class PeerLink {
       clearTimeout(timer);
       if (this.outgoing.get(endpoint) !== out) return;
       this.outgoing.delete(endpoint);
+      this.leaving.delete(endpoint); // a new connection there is a new instance, or fails
       if (err) this.options.log.warn({ peer: endpoint, err: err.message }, 'peer link down');
       for (const q of out.queued) q.failed();
       out.queued = [];
@@ -171,7 +215,7 @@ export class PeerLink {
   }
 
   private accept(socket: net.Socket): void {
-    this.incoming.add(socket);
+    this.incoming.set(socket, null);
     socket.setNoDelay(true);
     let authed = false;
     const nonce = randomBytes(NONCE_BYTES).toString('hex');
@@ -185,9 +229,11 @@ export class PeerLink {
         this.options.log.warn({ peer: socket.remoteAddress }, 'peer link: frame too large or not JSON; connection cut');
         return void socket.destroy();
       }
-      for (const f of frames as (Frame | Handshake)[]) {
+      for (const f of frames as (Frame | Handshake | Farewell)[]) {
         if (authed) {
           if (isFrame(f)) this.options.onFrame(f);
+          else if (f.kind === 'leaving' && typeof f.from === 'string') this.peerLeaving(f.from);
+          else if (f.kind === 'left') this.awaitingLeft.get(socket)?.();
           continue;
         }
         if (f.kind !== 'auth' || typeof f.mac !== 'string' || typeof f.nonce !== 'string' || !sameMac(f.mac, mac(this.options.secret, 'client', nonce))) {
@@ -195,6 +241,7 @@ export class PeerLink {
           return void socket.destroy();
         }
         authed = true;
+        if (typeof f.from === 'string') this.incoming.set(socket, f.from);
         clearTimeout(timer);
         socket.write(encode({ kind: 'welcome', mac: mac(this.options.secret, 'server', f.nonce) }));
       }
@@ -203,7 +250,16 @@ export class PeerLink {
     socket.on('close', () => {
       clearTimeout(timer);
       this.incoming.delete(socket);
+      this.awaitingLeft.get(socket)?.();
     });
+  }
+
+  /** A peer stops: its rooms are looked up again (onPeerDown), nothing more goes to it, and it is told so on the connection this side sends on. */
+  private peerLeaving(endpoint: string): void {
+    this.leaving.add(endpoint);
+    for (const l of this.downListeners) l(endpoint);
+    const out = this.outgoing.get(endpoint);
+    if (out) this.write(endpoint, encode({ kind: 'left' }), () => {});
   }
 }
 

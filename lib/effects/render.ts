@@ -98,6 +98,8 @@ class Renderer {
 
   effect(audience: number, except: number, e: EffectRecord, candidates: number[]): void {
     const listeners = audience >= 0 ? [audience] : [...this.mirror.at(-audience - 1)].filter((id) => id !== except);
+    // A crowd is not told of each coming and going: a look there names a few and counts the rest.
+    if (audience < 0 && (e.template === Fx.arrive || e.template === Fx.depart) && listeners.length > NAMES_LISTED_MAX) return;
     if (audience < 0 && (e.template === Fx.say || e.template === Fx.emote)) {
       this.speech.push({ where: -audience - 1, speaker: this.nick(e.a), body: this.body(-1, e, candidates) });
     }

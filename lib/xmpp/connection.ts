@@ -7,8 +7,8 @@
 //   start comes out as a 'cut' event instead of a stanza, so the edge can refuse it.
 // - ltx, xmpp.js's parser, scans to the end of its input for every character of
 //   a text with no "<" after it in the same write: quadratic in the run's length
-//   (a 240 KB body of emoji held the event loop for seconds). feedParser hands it
-//   such runs in short writes.
+//   (a 240 KB body of emoji held the event loop for seconds). A ParserFeed per
+//   socket hands it each read up to its last tag, so that no write ends in a run.
 // And two changes of policy: xmpp.js reconnects after a fixed second; here the
 // pause doubles with each failed attempt, with jitter (Backoff), unless the edge
 // asks for a fixed one (a hot standby knocking every STANDBY_RETRY_MS). And
@@ -19,7 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { component, type Component } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
 import { StanzaGate, type GateCut } from './stanza-gate.ts';
-import { feedParser } from './parser-feed.ts';
+import { ParserFeed } from './parser-feed.ts';
 import { Backoff } from './backoff.ts';
 import { STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
 
@@ -64,12 +64,16 @@ export function connectComponent(options: ComponentOptions): Component {
   let pendingCut: GateCut | null = null; // the next element the parser completes is a stanza cut so
   const gate = () => {
     const decoder = new StringDecoder('utf8');
+    let feed: ParserFeed | null = null; // for the parser of the stream now open (a restarted stream has a new one)
     return new StanzaGate(options.stanzaBytesMax ?? STANZA_BYTES_MAX, {
       forward: (bytes) => {
         const text = decoder.write(bytes);
         if (text === '') return;
         internals.emit('input', text);
-        if (internals.parser) feedParser(internals.parser, text);
+        const parser = internals.parser;
+        if (!parser) return;
+        if (feed?.parser !== parser) feed = new ParserFeed(parser);
+        feed.write(text);
       },
       cut: (cut) => {
         pendingCut = cut;

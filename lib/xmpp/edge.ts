@@ -8,7 +8,7 @@ import type { Clock } from '../negotiation/index.ts';
 import type { Room } from '../rooms/index.ts';
 import { connectComponent, receiveElement } from './connection.ts';
 import { noTelemetry, type Telemetry } from '../metrics/index.ts';
-import { IN_FLIGHT_BYTES_MAX, OUTGOING_BYTES_MAX, SERVER_LAG_PROBE_MS, STANDBY_RETRY_MS, STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
+import { OUTGOING_BYTES_MAX, SHED_LAG_MS, SERVER_LAG_PROBE_MS, STANDBY_RETRY_MS, STANZA_BYTES_MAX, STANZA_NESTING_MAX } from '../constants.ts';
 import { ServerLag, sheds } from './server-lag.ts';
 import type { GateCut } from './stanza-gate.ts';
 import { MucRoom, type MucLimits } from './muc.ts';
@@ -129,7 +129,7 @@ export class XmppEdge implements Directory {
     const muc = new MucRoom(room, {
       domain: this.domain, log: this.options.log, clock: this.options.clock, limits: this.options.limits,
       write: (wire) => this.outbox.push(wire), telemetry: this.telemetry, shedding: (bytesPerS) => this.shedding(bytesPerS),
-      serverBehind: () => this.behindForJoins,
+      joinBudget: () => this.joinBudget,
     });
     this.mucs.set(room.id, muc);
     return muc;
@@ -149,20 +149,25 @@ export class XmppEdge implements Directory {
 
   /**
    * Whether the server is behind with what Flux wrote: more than its window
-   * (`ServerLag.windowBytes`) not known to be read, or OUTGOING_BYTES_MAX still in this process. Lag alone
-   * (a server slowed by others) refuses nothing: shedding Flux's work would not help.
+   * (`ServerLag.windowBytes`) not known to be read while it has owed a probe
+   * for over SHED_LAG_MS, or OUTGOING_BYTES_MAX still in this process. Lag alone
+   * (a server slowed by others) refuses nothing: shedding Flux's work would not
+   * help. A full window alone refuses nothing either: the window is only as wide
+   * as the server has been seen to read, and a server that answers at once is
+   * not behind.
    */
   get behind(): boolean {
-    return this.lag.inFlightBytes > this.lag.windowBytes || this.backlogBytes > OUTGOING_BYTES_MAX;
+    return (this.lag.inFlightBytes > this.lag.windowBytes && this.lag.ms > SHED_LAG_MS) || this.backlogBytes > OUTGOING_BYTES_MAX;
   }
 
   /**
-   * Whether joins wait: the window's floor, not its width. A join costs a presence
-   * to every occupant, and a thousand let in as fast as a wide window allows would
-   * spend a room's output budget and be refused instead of waiting their turn.
+   * Bytes Flux may still write before the server counts as behind: what joins
+   * may spend. Joins fill the window as the server reads it, so it always has
+   * the next join's presences queued while it routes the last one's.
    */
-  get behindForJoins(): boolean {
-    return this.lag.inFlightBytes > IN_FLIGHT_BYTES_MAX || this.backlogBytes > OUTGOING_BYTES_MAX;
+  get joinBudget(): number {
+    if (!this.online || this.backlogBytes > OUTGOING_BYTES_MAX) return 0;
+    return this.lag.windowBytes - this.lag.inFlightBytes;
   }
 
   /** Whether a room writing `bytesPerS` refuses new work: the server is behind and the room is among the heaviest. */
@@ -170,10 +175,13 @@ export class XmppEdge implements Directory {
     return this.behind && sheds(bytesPerS, [...this.mucs.values()].map((m) => m.writtenPerS));
   }
 
-  /** Each probe period and each probe back: if the server has caught up, the rooms let held joins in. */
+  /** Each probe period and each probe back: the rooms let held joins in, as many as the server has room for. */
   private pace(): void {
-    if (this.behindForJoins || !this.online) return;
-    for (const muc of this.mucs.values()) muc.releaseHeld();
+    let budget = this.joinBudget;
+    for (const muc of this.mucs.values()) {
+      if (budget <= 0) return;
+      budget -= muc.releaseHeld(budget);
+    }
   }
 
   /** Bytes written and not yet taken by the XMPP server, and those still to be written this turn. */
@@ -238,6 +246,9 @@ export class XmppEdge implements Directory {
   async stop(): Promise<void> {
     if (this.probing) clearInterval(this.probing);
     this.xmpp.reconnect.stop();
+    // What was written this turn (a last batch's effects) goes before the closing tag:
+    // once the stream is closing, the outbox's own flush would find it offline.
+    this.outbox.flush();
     try {
       await this.xmpp.stop();
     } catch (err) {
@@ -258,7 +269,10 @@ export class XmppEdge implements Directory {
    */
   private write(chunk: string): void {
     const socket = this.socket;
-    if (this.xmpp.status === 'online' && socket) return void socket.write(chunk);
+    if (this.xmpp.status === 'online' && socket) {
+      socket.write(chunk);
+      return this.lag.wrote();
+    }
     if (this.offlineBytes + chunk.length > OUTGOING_BYTES_MAX) return;
     this.offline.push(chunk);
     this.offlineBytes += chunk.length;
@@ -273,11 +287,7 @@ export class XmppEdge implements Directory {
   }
 
   private route(el: Element): void {
-    if (this.lag.returned(el)) {
-      // Under load the next probe goes at once, so what is in flight is confirmed as soon as the server reads it.
-      if (this.lag.inFlightBytes > this.lag.windowBytes / 4) this.lag.probe();
-      return this.pace();
-    }
+    if (this.lag.returned(el)) return this.pace();
     // RFC 6120 §8.3.1: never answer an error with an error.
     if (el.attrs.type === 'error') return this.deliveryError(el);
     if (!['message', 'presence'].includes(el.name)) return;

@@ -11,7 +11,7 @@ import type { Command, Origin } from '../negotiation/index.ts';
 import type { Rendered } from '../effects/index.ts';
 import { KeyedBuckets, nickKey, nickname, parseBody, RateMeter, TokenBucket, utf8Bytes, type Clock, type Submission } from '../negotiation/index.ts';
 import {
-  CHARACTERS_PER_JID_MAX, COMMANDS_BURST_DEFAULT, INVITES_PER_MESSAGE_MAX, JID_BUCKETS_PER_ROOM_MAX, JOIN_RELEASE_BYTES,
+  CHARACTERS_PER_JID_MAX, COMMANDS_BURST_DEFAULT, INVITES_PER_MESSAGE_MAX, JID_BUCKETS_PER_ROOM_MAX,
   OCCUPANTS_PER_JID_MAX, PRESENCE_BYTES_ESTIMATE, ROOM_OUTPUT_BURST_S, SESSIONS_PER_JID_MAX, STATUS_CHARS_MAX,
 } from '../constants.ts';
 import { Occupants, type Occupant } from './occupants.ts';
@@ -49,8 +49,8 @@ export interface MucDeps {
   readonly telemetry: Telemetry;
   /** Whether a room writing `bytesPerS` should refuse new work because the XMPP server is behind. */
   readonly shedding: (bytesPerS: number) => boolean;
-  /** Whether the XMPP server is behind in reading what Flux writes (joins are then held, see `releaseHeld`). */
-  readonly serverBehind: () => boolean;
+  /** Bytes Flux may write to the XMPP server now, before it counts as behind (joins are held past it, see `releaseHeld`). */
+  readonly joinBudget: () => number;
 }
 
 type Refuse = (condition: string, type: string, text: string) => void;
@@ -146,8 +146,6 @@ export class MucRoom {
     const { nick, key } = checked;
     // §7.2.8: an outcast may not enter (a ban being saved counts already).
     if (this.room.affiliations.intended(bare) === 'outcast') return refuse('forbidden', 'auth', 'You are banned from this world.');
-    // A join costs what XEP-0045 makes it cost in any MUC; while the server is behind it waits its turn, as in the server's own.
-    if (this.overBudget) return refuse('resource-constraint', 'wait', 'The world is very busy right now; join again in a moment.');
     if (!this.bucket(bare).take()) return refuse('resource-constraint', 'wait', `Slow down: joins count as commands, at most ${this.deps.limits.commandsPerS} a second.`);
     const holder = this.occupants.byNickKey(key);
     const owner = this.room.characterByKey(key);
@@ -162,6 +160,9 @@ export class MucRoom {
     if (!holder) {
       const denied = this.newOccupantDenied(bare, owner === undefined && creator === undefined);
       if (denied) return refuse(...denied);
+    } else if (this.overBudget) {
+      // Another session gets the occupant list at once: not while the room has spent its output budget.
+      return refuse('resource-constraint', 'wait', 'The world is very busy right now; join again in a moment.');
     }
     const added = this.occupants.add(nick, key, bare, from);
     if (!added) return refuse('resource-constraint', 'wait', 'Too many sessions under this nick.');
@@ -174,8 +175,10 @@ export class MucRoom {
       return;
     }
     const submission: Submission = { command: { kind: 'join', nick, jid: bare }, origin: { from } };
-    // Held joins are occupants already: the room's occupant limit bounds them.
-    if (this.held.size > 0 || this.deps.serverBehind()) this.held.set(key, submission);
+    // A join costs what XEP-0045 makes it cost in any MUC. While the server is behind, or the room has
+    // spent its output budget, it waits its turn, as in the server's own. Held joins are occupants
+    // already: the room's occupant limit bounds them.
+    if (this.held.size > 0 || this.joinsFitting(this.deps.joinBudget()) === 0) this.held.set(key, submission);
     else if (!this.room.submit(submission)) {
       this.occupants.remove(from);
       return refuse('resource-constraint', 'wait', 'This world is too busy right now; try again in a moment.');
@@ -185,23 +188,44 @@ export class MucRoom {
   }
 
   /**
-   * The server caught up: held joins go to the batch in the order they came, as
-   * many as the presences they will cost fit in JOIN_RELEASE_BYTES (at least one).
-   * Each join costs a presence to every occupant and the occupant list to the
-   * joiner, so in a crowd one or two go at a time and the server's queue stays
-   * short enough for every command to be answered quickly meanwhile.
+   * Held joins go to the batch in the order they came, as many as `joinsFitting`
+   * allows: the server's queue stays short enough for every command to be
+   * answered quickly meanwhile, and the joins keep it busy instead of waiting
+   * for one another. Returns the bytes the released joins will write.
    */
-  releaseHeld(): void {
-    if (this.held.size === 0) return;
-    const perJoin = 2 * (this.occupants.size + 1) * PRESENCE_BYTES_ESTIMATE;
-    let budget = JOIN_RELEASE_BYTES;
+  releaseHeld(budgetBytes: number): number {
+    const n = Math.min(this.held.size, this.joinsFitting(budgetBytes));
+    let left = n;
     for (const [key, submission] of this.held) {
-      if (budget < perJoin && budget < JOIN_RELEASE_BYTES) break;
-      budget -= perJoin;
+      if (left-- <= 0) break;
       this.held.delete(key);
       if (submission.command.kind !== 'join') continue;
       if (!this.room.submit(submission)) this.joinFailed(submission.command.nick, submission.command.jid, 'This world is too busy right now.');
     }
+    // The server has room for them now: waiting for the tick would leave it idle.
+    if (n > 0) this.room.hurry();
+    return n * this.joinBytes;
+  }
+
+  /**
+   * How many more joins may go to the batch when the server may be handed
+   * `budgetBytes` more (`joinBytes` each; the joins already in a batch have not
+   * written theirs yet). The room's output budget bounds it too, so a crowd
+   * joining is paced, not refused. When no join is in a batch, one goes if the
+   * server has any room at all: in a crowd one join may cost more than the
+   * whole window.
+   */
+  private joinsFitting(budgetBytes: number): number {
+    const perJoin = this.joinBytes;
+    const inBatch = this.occupants.unannounced - this.held.size;
+    const room = Math.min(budgetBytes, this.output.level) - inBatch * perJoin;
+    if (room <= 0) return 0;
+    return Math.max(inBatch === 0 ? 1 : 0, Math.floor(room / perJoin));
+  }
+
+  /** What one more join writes: its presence to every occupant and the occupant list to the joiner. */
+  private get joinBytes(): number {
+    return 2 * (this.occupants.size + 1) * PRESENCE_BYTES_ESTIMATE;
   }
 
   /** Why a JID may not become one more occupant (and maybe one more character) here, or null. */
@@ -519,9 +543,10 @@ export class MucRoom {
     };
     if (!this.accepting) return refuse('shutting-down', 'This world is shutting down; your command was not taken.');
     if (this.busy) {
-      // The error marks this message not taken in the sender's client (as for a flood); the line says why in the room.
-      this.send(errorReply(stanza, 'resource-constraint', 'wait', 'The world is very busy right now; this command was not taken.'));
-      return refuse('server-busy', 'The world is very busy right now; try that again in a moment.');
+      // One error for one message, which clients show with the message (as for a flood): while the
+      // server is behind, a second stanza to say the same in the room would cost it as much again.
+      this.send(errorReply(stanza, 'resource-constraint', 'wait', 'The world is very busy right now; this command was not taken. Try it again in a moment.'));
+      return refuse('server-busy');
     }
     const bytes = utf8Bytes(body);
     if (bytes > this.deps.limits.bodyBytesMax) return refuse('too-long', `That message is too long (${bytes} bytes; the limit is ${this.deps.limits.bodyBytesMax}).`);

@@ -25,11 +25,18 @@ export class Occupants {
   private readonly byKey = new Map<string, Occupant>();
   private readonly bySession = new Map<string, Occupant>();
   private readonly byJid = new Map<string, Set<Occupant>>();
+  /** Occupants not announced yet, kept as they come and go (`unannounced`). */
+  private pending = 0;
   /** Called whenever a session comes, goes, is renamed or is announced (the room's session journal listens). */
   onChange: () => void = () => {};
 
   get size(): number {
     return this.byNick.size;
+  }
+
+  /** Occupants whose join has not been announced yet (held, or in a batch). */
+  get unannounced(): number {
+    return this.pending;
   }
 
   all(): IterableIterator<Occupant> {
@@ -74,6 +81,7 @@ export class Occupants {
     this.byNick.set(nick, occupant);
     this.byKey.set(key, occupant);
     this.bySession.set(fullJid, occupant);
+    this.pending++;
     this.onChange();
     let mine = this.byJid.get(bareJid);
     if (!mine) this.byJid.set(bareJid, (mine = new Set()));
@@ -95,6 +103,7 @@ export class Occupants {
 
   /** XEP-0045 §7.2.3: the occupant's join committed and everyone was told. */
   announced(occupant: Occupant): void {
+    if (!occupant.joined) this.pending--;
     occupant.joined = true;
     this.onChange();
   }
@@ -110,6 +119,7 @@ export class Occupants {
     if (occupant.sessions.size > 0) return { occupant, last: false };
     this.byNick.delete(occupant.nick);
     this.byKey.delete(occupant.key);
+    if (!occupant.joined) this.pending--;
     const mine = this.byJid.get(occupant.bareJid);
     mine?.delete(occupant);
     if (mine?.size === 0) this.byJid.delete(occupant.bareJid);

@@ -2,7 +2,7 @@
 // for the specs and benches that feed it directly. @xmpp/xml is CommonJS and its
 // Parser is not a named export Node's ESM loader can see, hence require().
 import { createRequire } from 'node:module';
-import { feedParser } from './parser-feed.ts';
+import { ParserFeed } from './parser-feed.ts';
 
 export const { Parser: XmlParser } = createRequire(import.meta.url)('@xmpp/xml') as typeof import('@xmpp/xml');
 
@@ -18,9 +18,10 @@ export function parseElement(xml: string): Element {
   let failed: Error | undefined;
   parser.on('element', (el) => { found ??= el as Element; });
   parser.on('error', (err) => { failed ??= err as Error; });
-  parser.write('<forwarded>');
-  feedParser(parser, xml);
-  parser.write('</forwarded>');
+  const feed = new ParserFeed(parser);
+  feed.write('<forwarded>');
+  feed.write(xml);
+  feed.write('</forwarded>');
   if (failed || !found) throw failed ?? new Error('no element in the forwarded text');
   return found;
 }

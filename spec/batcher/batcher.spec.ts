@@ -120,6 +120,28 @@ describe('batcher', function () {
     await r.finish(1);
   });
 
+  it('hurry() closes the open batch without its tick, after the running one, never two at once', async function () {
+    const r = new Recorder();
+    const batcher = new Batcher<number>({ tickMs: 10_000, batchMax: 10, queueMax: 100, process: r.process });
+    batcher.hurry();
+    expect(r.batches, 'nothing queued: nothing runs').to.deep.equal([]);
+    batcher.submit(1);
+    batcher.hurry();
+    await sleep(5);
+    expect(r.batches).to.deep.equal([[1]]);
+    batcher.submit(2);
+    batcher.submit(3);
+    batcher.hurry();
+    await sleep(5);
+    expect(r.batches, 'waits for the running batch').to.deep.equal([[1]]);
+    await r.finish(0);
+    await sleep(5);
+    expect(r.batches).to.deep.equal([[1], [2, 3]]);
+    await r.finish(1);
+    expect(r.overlapped).to.equal(false);
+    batcher.stop();
+  });
+
   it('keeps commands submitted during a run for the next batch, in order', async function () {
     const r = new Recorder();
     const batcher = new Batcher<number>({ tickMs: 5, batchMax: 3, queueMax: 100, process: r.process });

@@ -1,7 +1,9 @@
 // The link between instances: frames arrive in order between two that share the
 // secret; a stranger without it, or one who talks before proving it, gets nothing
-// through and is cut off; a frame to an instance that is gone is reported failed.
+// through and is cut off; a frame to an instance that is gone is reported failed;
+// an instance that stops has read every frame sent to it before its peers stop sending.
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { PeerLink, parseEndpoint, type Frame } from '../../lib/cluster/link.ts';
@@ -73,5 +75,38 @@ describe('cluster peer link', function () {
     a.send(endpoint, { kind: 'stanza', hops: 1, xml: '<message/>' }, () => failed++);
     await until(() => failed === 1 && down.length === 1, 5000);
     expect(down).to.deep.equal([endpoint]);
+  });
+
+  it('says farewell before closing: every frame a peer sent before is read, and the peer sends nothing more', async function () {
+    const got: Frame[] = [];
+    const a = await linkWith('s3cret');
+    const b = await linkWith('s3cret', got);
+    open.push(a, b);
+    const down: string[] = [];
+    a.onPeerDown((e) => down.push(e));
+    a.send(b.endpoint, { kind: 'released', room: 'first' });
+    await until(() => got.length === 1, 5000);
+    for (let i = 0; i < 200; i++) a.send(b.endpoint, { kind: 'stanza', hops: 1, xml: `<message id="${i}"/>` });
+    const t0 = Date.now();
+    await b.farewell(5000);
+    expect(Date.now() - t0, 'answered, not timed out').to.be.below(2000);
+    expect(got.length, 'everything sent before the farewell was read').to.equal(201);
+    expect(down).to.deep.equal([b.endpoint]);
+    let failed = 0;
+    a.send(b.endpoint, { kind: 'stanza', hops: 1, xml: '<message id="late"/>' }, () => failed++);
+    await until(() => failed === 1, 5000);
+    expect(got.length).to.equal(201);
+  });
+
+  it('does not wait for a peer that is gone', async function () {
+    const a = await linkWith('s3cret');
+    const b = await linkWith('s3cret');
+    open.push(b);
+    a.send(b.endpoint, { kind: 'released', room: 'first' });
+    await sleep(200);
+    await a.close();
+    const t0 = Date.now();
+    await b.farewell(5000);
+    expect(Date.now() - t0).to.be.below(2000);
   });
 });

@@ -233,6 +233,15 @@ describe('effects render', function () {
       expect(place.morePeople).to.equal(CROWD - 3 - NAMES_LISTED_MAX);
     });
 
+    it('does not tell a crowd of each coming and going, and tells a quiet place', function () {
+      const arriving = CROWD - 4; // stands in the crowd
+      const crowdHears = renderCrowd([[-1, Fx.arrive, arriving, -1, 0, arriving], [-1, Fx.depart, arriving, 0, 0, arriving]]);
+      expect(crowdHears, 'the crowd: joins show as presences, walks by a look').to.deep.equal([]);
+      const walker = CROWD - 2; // one of three at the North Gate
+      const gateHears = renderCrowd([[-2, Fx.arrive, walker, 2, 0, walker]]);
+      expect(gateHears.map((m) => [m.to, m.body])).to.deep.equal([[CROWD - 1, `Player${walker} arrives from the south.`], [CROWD, `Player${walker} arrives from the south.`]]);
+    });
+
     it('who sums up a crowded place in one line and lists a quiet one player by player', function () {
       const lines = renderCrowd([[1, Fx.who]])[0]!.body.split('\n');
       expect(lines[0]).to.equal(`Players in The Realm (${CROWD}):`);

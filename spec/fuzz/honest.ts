@@ -1,7 +1,7 @@
 // Honest players for the fuzz campaign: each plays on through it (look, say,
 // walk), one command at a time, and records how long each took to be answered.
 import type { Element, Player } from '../support/player.ts';
-import { bodyOf } from '../support/player.ts';
+import { bodyOf, errorTextOf } from '../support/player.ts';
 
 /** A command not answered within this is counted unanswered. */
 export const ANSWER_MS_MAX = 10000;
@@ -73,15 +73,17 @@ export class HonestPlayer {
   async command(into: Latencies): Promise<number | null> {
     const kind = this.step++ % 3;
     const fromRoom = (el: Element) => el.name === 'message' && el.attrs.from === this.room && el.attrs.type !== 'error';
+    // A command not taken because the world is busy is answered by an error on the message alone.
+    const refusedByError = (el: Element) => el.name === 'message' && el.attrs.from === this.room && el.attrs.type === 'error' && REFUSAL.test(errorTextOf(el));
     let body: string;
     let answer: (el: Element) => boolean;
     if (kind === 1) {
       body = `say tok-${this.nick}-${this.step}`;
       const text = body.slice(4);
-      answer = (el) => (el.attrs.from === `${this.room}/${this.nick}` && bodyOf(el) === text) || (fromRoom(el) && REFUSAL.test(bodyOf(el) ?? ''));
+      answer = (el) => (el.attrs.from === `${this.room}/${this.nick}` && bodyOf(el) === text) || (fromRoom(el) && REFUSAL.test(bodyOf(el) ?? '')) || refusedByError(el);
     } else {
       body = kind === 0 || this.lastExits.length === 0 ? 'look' : this.lastExits[this.step % this.lastExits.length]!;
-      answer = (el) => fromRoom(el) && /^Exits: |^You can't go|^The way \w+ is locked|^You wake up/m.test(bodyOf(el) ?? '') || (fromRoom(el) && REFUSAL.test(bodyOf(el) ?? ''));
+      answer = (el) => fromRoom(el) && /^Exits: |^You can't go|^The way \w+ is locked|^You wake up/m.test(bodyOf(el) ?? '') || (fromRoom(el) && REFUSAL.test(bodyOf(el) ?? '')) || refusedByError(el);
     }
     this.trim();
     const started = performance.now();
@@ -100,7 +102,7 @@ export class HonestPlayer {
       return null;
     }
     const ms = performance.now() - started;
-    const text = bodyOf(el) ?? '';
+    const text = el.attrs.type === 'error' ? errorTextOf(el) : bodyOf(el) ?? '';
     if (el.attrs.from === this.room && REFUSAL.test(text)) into.refused.push(`${body} -> ${text.slice(0, 80)}`);
     else into.samples.push(ms);
     const exits = /^Exits: (.*)$/m.exec(text)?.[1];

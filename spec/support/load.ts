@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import type { Queryable } from '../../lib/db/index.ts';
 import { compileKernel, KernelEngine } from '../../lib/engines/index.ts';
 import { replayRoom } from '../../lib/rooms/index.ts';
-import { bodyOf, type Element, type Player } from './player.ts';
+import { bodyOf, errorTextOf, type Element, type Player } from './player.ts';
 
 const TOKEN = /^tok-([a-z]+)-(\d+)$/;
 /** What Flux says when a batch's fate cannot be shown as its effects: it committed but showing failed, or nobody knows. */
@@ -29,8 +29,12 @@ export class ScriptedLoad {
   readonly echoed = new Set<string>();
   /** Tokens anybody received. */
   readonly heard = new Set<string>();
+  /** Every error a player was sent from the room, as "name: text" (what a spec shows when a token did not come back). */
+  readonly errors: string[] = [];
   /** Each token's sender's connection (its generation) when it was sent. */
   readonly sentIn = new Map<string, number>();
+  /** When each token was sent (Date.now()). */
+  readonly sentAt = new Map<string, number>();
   /** Per player: the generation of its current connection, and the generations in which it was told an outcome notice. */
   private readonly generation = new Map<string, number>();
   readonly noticed = new Map<string, Set<number>>();
@@ -106,6 +110,7 @@ export class ScriptedLoad {
         if (!this.noticed.has(name)) this.noticed.set(name, new Set());
         this.noticed.get(name)!.add(generation);
       }
+      if (el.attrs.type === 'error' && String(el.attrs.from ?? '').startsWith(this.options.roomJid)) this.errors.push(`${name}: ${errorTextOf(el)}`);
       const m = body === null ? null : TOKEN.exec(body);
       if (!m || el.attrs.type === 'error') return;
       this.heard.add(body!);
@@ -135,6 +140,7 @@ export class ScriptedLoad {
         const token = `tok-${name}-${n}`;
         this.sent.add(token);
         this.sentIn.set(token, this.generation.get(name)!);
+        this.sentAt.set(token, Date.now());
         player.say(this.options.roomJid, `say ${token}`);
       }
       step++;

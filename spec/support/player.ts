@@ -99,6 +99,11 @@ export function bodyOf(el: Element): string | null {
   return el.getChildText('body');
 }
 
+/** A stanza error's text (RFC 6120 §8.3.2), or '' if it has none. */
+export function errorTextOf(el: Element): string {
+  return el.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '';
+}
+
 /**
  * Logs in and sends initial presence (without it Prosody does not route messages sent
  * to the bare JID). Automatic reconnection is off: a spec should see a disconnect.

@@ -41,14 +41,20 @@ async function type(page: Page, command: string): Promise<void> {
 }
 
 async function logLine(page: Page, selector: string, text: string | RegExp): Promise<void> {
-  await page.locator(`#log ${selector}`, { hasText: text }).last().waitFor({ timeout: SEE_MS_MAX });
+  await page.locator(`#log ${selector}`, { hasText: text }).last().waitFor({ timeout: SEE_MS_MAX }).catch(async (err: Error) => {
+    throw new Error(`${err.message}\nthe page shows:\n${(await pageShows(page)).join('\n')}`);
+  });
+}
+
+/** The status line and the last lines of the log: what a failed wait prints. */
+function pageShows(page: Page): Promise<string[]> {
+  return page.evaluate(() => [document.getElementById('status')!.textContent ?? '', ...[...document.querySelectorAll('#log > div')].slice(-8).map((d) => `${d.className}: ${d.textContent}`)]);
 }
 
 /** Waits for the status line to say Ada is back, then types `look` and expects its answer. */
 async function expectLookWorks(page: Page): Promise<void> {
   await page.waitForFunction(() => /Online: Ada/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: REJOIN_MS_MAX }).catch(async (err: Error) => {
-    const shown = await page.evaluate(() => [document.getElementById('status')!.textContent, ...[...document.querySelectorAll('#log > div')].slice(-6).map((d) => d.textContent)]);
-    throw new Error(`${err.message}\nthe page shows:\n${shown.join('\n')}`);
+    throw new Error(`${err.message}\nthe page shows:\n${(await pageShows(page)).join('\n')}`);
   });
   await type(page, 'look');
   // The answer is a description after the typed `look` (the rejoin brings one of its own before).

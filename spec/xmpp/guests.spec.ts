@@ -89,7 +89,7 @@ describe('xmpp MucRoom: guests released (embedded database, a clock that moves o
         bodyBytesMax: 1024, commandsPerS: 1000, occupantsMax: 50, charactersMax: 1000, outputBytesPerS: 1 << 20, newCharactersPerDomainPerMin: 1000,
         guests: { domains: ['guest.localhost'], releaseS: RELEASE_S },
       },
-      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: () => false, serverBehind: () => false,
+      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: () => false, joinBudget: () => 1 << 20,
     });
   });
 

@@ -43,7 +43,7 @@ describe('xmpp MucRoom on a real room (embedded database)', function () {
     muc = new MucRoom(room, {
       domain: 'game.localhost', log, clock: { nowMs: () => Date.now() },
       limits: { bodyBytesMax: 1024, commandsPerS: 10, occupantsMax: 10, charactersMax: 100, outputBytesPerS: 1 << 20, newCharactersPerDomainPerMin: 100 },
-      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: () => false, serverBehind: () => false,
+      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: () => false, joinBudget: () => 1 << 20,
     });
   });
 
@@ -88,12 +88,12 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
   const rooms: MucRoom[] = [];
   let muc: MucRoom;
 
-  const open = (limits: { commandsPerS?: number; charactersMax?: number; outputBytesPerS?: number; newCharactersPerDomainPerMin?: number } = {}, behind = () => false) => {
+  const open = (limits: { commandsPerS?: number; charactersMax?: number; outputBytesPerS?: number; newCharactersPerDomainPerMin?: number } = {}, behind = () => false, joinBudget = () => (behind() ? 0 : 1 << 20)) => {
     const m = new MucRoom(room, {
       domain: 'game.localhost', log, clock: { nowMs: () => now.ms },
       limits: { bodyBytesMax: 1024, commandsPerS: limits.commandsPerS ?? 10, occupantsMax: 50, charactersMax: limits.charactersMax ?? 1000, outputBytesPerS: limits.outputBytesPerS ?? (1 << 20),
         newCharactersPerDomainPerMin: limits.newCharactersPerDomainPerMin ?? 1000 },
-      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: (bytesPerS) => behind() && bytesPerS > 0, serverBehind: behind,
+      write: (wire) => sent.push(...stanzasOf(wire)), telemetry: noTelemetry, shedding: (bytesPerS) => behind() && bytesPerS > 0, joinBudget,
     });
     rooms.push(m);
     return m;
@@ -262,7 +262,7 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     await room.drain();
   });
 
-  it('refuses new commands in a room that spent its output budget, while another room goes on', async function () {
+  it('refuses new commands in a room that spent its output budget, holds its joins, while another room goes on', async function () {
     const quiet = open();
     muc = open({ outputBytesPerS: 4096, commandsPerS: 1000 });
     join('ivy@localhost/a', 'Ivy');
@@ -271,11 +271,46 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     await room.drain();
     sent.length = 0;
     say('ivy@localhost/a', 'look');
-    expect(bodiesTo('ivy@localhost/a')).to.deep.equal(['The world is very busy right now; try that again in a moment.']);
-    expect(errorsTo('ivy@localhost/a').map((e) => e.condition), 'the message itself is marked not taken').to.deep.equal(['resource-constraint']);
+    expect(bodiesTo('ivy@localhost/a'), 'one stanza answers it: no line in the room besides').to.deep.equal([]);
+    expect(errorsTo('ivy@localhost/a'), 'the message itself is marked not taken, and why').to.deep.equal([
+      { condition: 'resource-constraint', text: 'The world is very busy right now; this command was not taken. Try it again in a moment.' },
+    ]);
     expect(quiet.busy).to.equal(false);
+    join('wes@localhost/a', 'Wes');
+    join('ivy@localhost/b', 'Ivy');
+    await room.drain();
+    expect(errorsTo('wes@localhost/a'), 'a join waits its turn').to.deep.equal([]);
+    expect(room.characterByKey('wes'), 'held, not in a batch').to.equal(undefined);
+    expect(errorsTo('ivy@localhost/b').map((e) => e.condition), 'another session would get the occupant list at once: refused').to.deep.equal(['resource-constraint']);
     now.ms += 10_000;
     expect(muc.busy, 'the budget refills').to.equal(false);
+    muc.releaseHeld(1 << 20);
+    await room.drain();
+    expect(room.characterByKey('wes')?.present, 'let in once the budget refilled').to.equal(true);
+    muc.evictAll([]);
+    await room.drain();
+  });
+
+  it('lets held joins in as the server reads: one at a time when one costs more than its room, never waiting for one another when several fit', async function () {
+    const server = { budget: 0 };
+    muc = open({}, () => false, () => server.budget);
+    for (const nick of ['Pia', 'Tam', 'Uma', 'Vic']) join(`${nick.toLowerCase()}@localhost/a`, nick);
+    await room.drain();
+    const present = () => ['pia', 'tam', 'uma', 'vic'].filter((k) => room.characterByKey(k)?.present === true);
+    expect(present(), 'no room at the server: all held').to.deep.equal([]);
+    server.budget = 1;
+    muc.releaseHeld(server.budget);
+    muc.releaseHeld(server.budget);
+    await room.drain();
+    expect(present(), 'a byte of room lets one in, and only one while it is in a batch').to.deep.equal(['pia']);
+    muc.releaseHeld(server.budget);
+    await room.drain();
+    expect(present(), 'the next once it was announced').to.deep.equal(['pia', 'tam']);
+    server.budget = 1 << 20;
+    muc.releaseHeld(server.budget);
+    await room.drain();
+    expect(present(), 'a wide window lets the rest in together, in order').to.deep.equal(['pia', 'tam', 'uma', 'vic']);
+    expect(errorsTo('vic@localhost/a')).to.deep.equal([]);
     muc.evictAll([]);
     await room.drain();
   });
@@ -290,7 +325,7 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     server.behind = true;
     sent.length = 0;
     say('jan@localhost/a', 'look');
-    expect(bodiesTo('jan@localhost/a')).to.deep.equal(['The world is very busy right now; try that again in a moment.']);
+    expect(bodiesTo('jan@localhost/a')).to.deep.equal([]);
     expect(errorsTo('jan@localhost/a').map((e) => e.condition)).to.deep.equal(['resource-constraint']);
     join('quill@localhost/a', 'Quill');
     join('rue@localhost/a', 'Rue');
@@ -302,7 +337,7 @@ describe('xmpp MucRoom: strangers at the door (embedded database, a clock that s
     expect(errorsTo('other@localhost/a').map((e) => e.condition), 'a held join keeps its nick').to.deep.equal(['conflict']);
     leave('rue@localhost/a');
     server.behind = false;
-    muc.releaseHeld();
+    muc.releaseHeld(1 << 20);
     await room.drain();
     expect(room.characterByKey('quill')?.present, 'released once the server caught up').to.equal(true);
     expect(room.characterByKey('sol')?.present).to.equal(true);

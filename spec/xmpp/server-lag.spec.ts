@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { ServerLag, sheds } from '../../lib/xmpp/server-lag.ts';
 import { RateMeter } from '../../lib/negotiation/index.ts';
-import { IN_FLIGHT_BYTES_CEILING, IN_FLIGHT_BYTES_MAX, IN_FLIGHT_WORK_MS } from '../../lib/constants.ts';
+import { IN_FLIGHT_BYTES_CEILING, IN_FLIGHT_BYTES_MAX, IN_FLIGHT_WORK_MS, PROBE_SPACING_BYTES, PROBES_OUT_MAX } from '../../lib/constants.ts';
 import { XmlParser } from '../../lib/xmpp/xml-parser.ts';
 import type { Element } from '@xmpp/xml';
 
@@ -19,7 +19,7 @@ describe('xmpp ServerLag', function () {
   const now = { ms: 1000 };
   const clock = { nowMs: () => now.ms };
 
-  it('measures a probe to its own domain, one at a time, and counts the one still out', function () {
+  it('measures a probe to its own domain, one per period while one is out, and counts the one still out', function () {
     const written: string[] = [];
     let bytes = 0;
     const lag = new ServerLag('game.localhost', (w) => { written.push(w); bytes += w.length; }, () => bytes, clock);
@@ -72,6 +72,35 @@ describe('xmpp ServerLag', function () {
     expect(lag.windowBytes).to.equal(IN_FLIGHT_BYTES_MAX);
     lag.reset();
     expect(lag.windowBytes).to.equal(IN_FLIGHT_BYTES_MAX);
+  });
+
+  it('under load, follows every PROBE_SPACING_BYTES written with a probe, so the window frees as the server reads', function () {
+    const written: string[] = [];
+    let bytes = 0;
+    const lag = new ServerLag('game.localhost', (w) => { written.push(w); bytes += w.length; }, () => bytes, clock);
+    lag.reset();
+    bytes += PROBE_SPACING_BYTES - 1;
+    lag.wrote();
+    expect(written, 'less than the spacing: no probe').to.have.length(0);
+    const chunks = [1, 2, 3].map(() => {
+      bytes += PROBE_SPACING_BYTES;
+      const before = bytes;
+      lag.wrote();
+      return before;
+    });
+    expect(written, 'one probe per spacing written').to.have.length(3);
+    now.ms += 10;
+    expect(lag.returned(parsed(written[1]!))).to.equal(true);
+    expect(lag.inFlightBytes, 'the second probe back: everything before it is read').to.equal(bytes - chunks[1]!);
+    expect(lag.returned(parsed(written[0]!)), 'an earlier one after it is still ours').to.equal(true);
+    expect(lag.inFlightBytes, 'and says nothing new').to.equal(bytes - chunks[1]!);
+    now.ms += 25;
+    expect(lag.ms, 'the third still out').to.equal(35);
+    for (let i = 0; i < PROBES_OUT_MAX + 5; i++) {
+      bytes += PROBE_SPACING_BYTES;
+      lag.wrote();
+    }
+    expect(written.length - 3, 'at most PROBES_OUT_MAX out').to.equal(PROBES_OUT_MAX - 1);
   });
 
   it('stops probing a server that answers a probe with an error', function () {
