@@ -196,15 +196,35 @@ export async function spawnServer(command: string, args: readonly string[], opti
   }
 }
 
-/** Binds 127.0.0.1:0 and returns the port the kernel chose (free at that moment). */
+/** Ports this process has handed out; the kernel may offer a port again as soon as it is closed. */
+const portsHandedOut = new Set<number>();
+/** Bound on kernel offers of a port this process already handed out, before giving up. */
+const PORT_OFFERS_MAX = 64;
+
+/**
+ * A port on 127.0.0.1 that was free at that moment and that this process has not
+ * handed out before: two calls in a row (a server's c2s and component ports, a
+ * metrics port and then a server's) never get the same one. Offers already handed
+ * out stay bound until a new port is found, so the kernel cannot offer them again.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, LOOPBACK);
-  await once(server, 'listening');
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('freePort: no TCP address');
-  return address.port;
+  const held: net.Server[] = [];
+  try {
+    for (let offer = 0; offer < PORT_OFFERS_MAX; offer++) {
+      const server = net.createServer();
+      server.listen(0, LOOPBACK);
+      await once(server, 'listening');
+      held.push(server);
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('freePort: no TCP address');
+      if (portsHandedOut.has(address.port)) continue;
+      portsHandedOut.add(address.port);
+      return address.port;
+    }
+    throw new Error(`freePort: the kernel offered only ports already handed out, ${PORT_OFFERS_MAX} times`);
+  } finally {
+    await Promise.all(held.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  }
 }
 
 export function isRunning(child: ChildProcess): boolean {
